@@ -1,0 +1,35 @@
+"""Data loading and preprocessing, Keras model building, and training.
+
+Building (`build_model`) is kept apart from training (`train_model`), so each can be tested alone.
+"""
+
+from objectives._build import BUILDERS, OPTIMIZERS, build_model, make_optimizer
+from objectives._data import PreparedData, Splits, prepare, target_columns
+from objectives._metrics import DEFAULT_METRIC, METRICS, Metric, get_metric
+from objectives._preprocess import Preprocessor
+from objectives._sources import BUILTINS, load_frame
+from objectives._task import TargetEncoding, infer_task
+from objectives._train import predict, score, train_model
+
+__all__ = [
+    "BUILDERS",
+    "BUILTINS",
+    "DEFAULT_METRIC",
+    "METRICS",
+    "OPTIMIZERS",
+    "Metric",
+    "PreparedData",
+    "Preprocessor",
+    "Splits",
+    "TargetEncoding",
+    "build_model",
+    "get_metric",
+    "infer_task",
+    "load_frame",
+    "make_optimizer",
+    "predict",
+    "prepare",
+    "score",
+    "target_columns",
+    "train_model",
+]

@@ -1,0 +1,69 @@
+"""Keras model building from a parameter dict; no training happens here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import keras
+
+from objectives._metrics import Metric
+from spaces import TASK_TABLE, Problem, check_choice
+
+OPTIMIZERS: dict[str, Callable[[float], keras.optimizers.Optimizer]] = {
+    "adam": lambda lr: keras.optimizers.Adam(learning_rate=lr),
+    "adamw": lambda lr: keras.optimizers.AdamW(learning_rate=lr),
+    # Plain SGD stalls on most of this space; the lecture's SGD has momentum.
+    "sgd": lambda lr: keras.optimizers.SGD(learning_rate=lr, momentum=0.9),
+    "rmsprop": lambda lr: keras.optimizers.RMSprop(learning_rate=lr),
+    "nadam": lambda lr: keras.optimizers.Nadam(learning_rate=lr),
+}
+
+
+def make_optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimizer:
+    """An optimizer by name; an unknown name fails with the list of valid ones."""
+    check_choice("optimizer", name, OPTIMIZERS)
+    return OPTIMIZERS[name](learning_rate)
+
+
+def build_dense(params: dict[str, Any], problem: Problem) -> keras.Sequential:
+    """An MLP whose output layer follows the lecture's task table."""
+    layers: list[keras.layers.Layer] = [keras.Input(shape=(problem.n_inputs,))]
+    for i in range(params["n_layers"]):
+        layers.append(
+            keras.layers.Dense(
+                params[f"units_{i}"],
+                activation=params["activation"],
+                kernel_initializer=params["initializer"],
+                name=f"hidden_{i}",
+            )
+        )
+        if params.get("dropout", 0.0) > 0:
+            layers.append(keras.layers.Dropout(params["dropout"], name=f"dropout_{i}"))
+    output = TASK_TABLE[problem.task].output_activation
+    layers.append(keras.layers.Dense(problem.n_outputs, activation=output, name="output"))
+    return keras.Sequential(layers)
+
+
+BUILDERS: dict[str, Callable[[dict[str, Any], Problem], keras.Model]] = {"dense": build_dense}
+
+
+def build_model(
+    params: dict[str, Any], problem: Problem, metric: Metric, family: str = "dense"
+) -> keras.Model:
+    """Build and compile the model that `params` describe.
+
+    Args:
+        params: A space's output (see spaces.dense_space).
+        problem: Input and output widths and the task.
+        metric: The objective, compiled in so Keras reports `val_<metric>` each epoch.
+        family: Which builder to use; the keys of BUILDERS.
+    """
+    check_choice("model family", family, BUILDERS)
+    model = BUILDERS[family](params, problem)
+    model.compile(
+        optimizer=make_optimizer(params["optimizer"], params["learning_rate"]),
+        loss=params["loss"],
+        metrics=[metric.keras(problem.task)],
+    )
+    return model

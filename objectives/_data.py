@@ -1,0 +1,164 @@
+"""From a data source to train/validation/test arrays, with the task worked out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from objectives._preprocess import Preprocessor
+from objectives._sources import load_frame
+from objectives._task import TargetEncoding, infer_task
+from spaces import DataError, Problem
+
+MIN_ROWS = 10
+VALIDATION_FRACTION = 0.2
+TEST_FRACTION = 0.2
+
+
+@dataclass(frozen=True)
+class Splits:
+    """Model-ready arrays. The test split is for the final score of the best model only."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    """Everything a study needs from the data, and everything an export needs to replay it."""
+
+    splits: Splits
+    problem: Problem
+    encoding: TargetEncoding
+    preprocessor: Preprocessor
+    task_reason: str
+    notes: tuple[str, ...] = field(default=())
+
+    def schema(self) -> dict[str, Any]:
+        """JSON-ready description of inputs, target and preprocessing."""
+        return {
+            "task": self.encoding.task,
+            "target": list(self.encoding.columns),
+            "classes": list(self.encoding.classes),
+            "inputs": self.preprocessor.schema(),
+            "preprocessor": self.preprocessor.to_dict(),
+        }
+
+
+def prepare(
+    source: str, target: str | None = None, task: str | None = None, seed: int = 0
+) -> PreparedData:
+    """Load, split (stratified for classes), and preprocess a dataset.
+
+    Args:
+        source: A built-in dataset name or a CSV/Parquet path.
+        target: Target column; a comma-separated list means multi-label. Default: last column.
+        task: Forces the task instead of inferring it.
+        seed: Seed of the splits.
+    """
+    frame = load_frame(source)
+    columns = target_columns(frame, target)
+    frame, notes = _drop_missing_targets(frame, columns)
+    encoding, reason = infer_task(frame[columns], task)
+    features = frame.drop(columns=columns)
+    if features.shape[1] == 0:
+        raise DataError("the data has no feature columns besides the target; add input columns.")
+    train, val, test = _split(frame, encoding, seed)
+    preprocessor = Preprocessor.fit(features.loc[train.index])
+    splits = Splits(
+        *_arrays(train, preprocessor, encoding),
+        *_arrays(val, preprocessor, encoding),
+        *_arrays(test, preprocessor, encoding),
+    )
+    problem = Problem(
+        task=encoding.task,
+        n_inputs=preprocessor.width,
+        n_outputs=encoding.n_outputs,
+        min_abs_target=_min_abs_target(frame, encoding),
+    )
+    return PreparedData(splits, problem, encoding, preprocessor, reason, tuple(notes))
+
+
+def target_columns(frame: pd.DataFrame, target: str | None) -> list[str]:
+    """Resolve --target against the frame's columns (default: the last column)."""
+    if target is None or not target.strip():
+        return [str(frame.columns[-1])]
+    names = [name.strip() for name in target.split(",") if name.strip()]
+    missing = [name for name in names if name not in frame.columns]
+    if missing:
+        shown = ", ".join(map(str, frame.columns[:12])) + (", ..." if frame.shape[1] > 12 else "")
+        raise DataError(f"unknown target column '{missing[0]}'. The columns are: {shown}.")
+    return names
+
+
+def _drop_missing_targets(
+    frame: pd.DataFrame, columns: list[str]
+) -> tuple[pd.DataFrame, list[str]]:
+    missing = frame[columns].isna().any(axis=1)
+    if not missing.any():
+        return frame, []
+    kept = frame.loc[~missing]
+    if kept.empty:
+        raise DataError("every row has a missing target value; fill the --target column.")
+    return kept, [f"dropped {int(missing.sum())} row(s) with a missing target value"]
+
+
+def _split(
+    frame: pd.DataFrame, encoding: TargetEncoding, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    if len(frame) < MIN_ROWS:
+        raise DataError(
+            f"too few rows to split: {len(frame)}; train, validation and test need "
+            f"at least {MIN_ROWS} rows in all."
+        )
+    stratify = _strata(frame, encoding)
+    rest, test = _split_once(frame, TEST_FRACTION, stratify, seed)
+    strata_rest = None if stratify is None else stratify.loc[rest.index]
+    val_share = VALIDATION_FRACTION / (1 - TEST_FRACTION)
+    train, val = _split_once(rest, val_share, strata_rest, seed)
+    return train, val, test
+
+
+def _strata(frame: pd.DataFrame, encoding: TargetEncoding) -> pd.Series | None:
+    if encoding.task not in ("binary", "multiclass"):
+        return None
+    column = frame[encoding.columns[0]]
+    counts = column.value_counts()
+    if counts.min() < 3:
+        raise DataError(
+            f"class {counts.idxmin()!r} has only {counts.min()} row(s); every class needs "
+            "at least 3 rows, one for each of train, validation and test."
+        )
+    return column
+
+
+def _split_once(
+    frame: pd.DataFrame, fraction: float, stratify: pd.Series | None, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    try:
+        first, second = train_test_split(
+            frame, test_size=fraction, stratify=stratify, random_state=seed
+        )
+    except ValueError as exc:
+        raise DataError(f"cannot split the data: {exc}. Add rows or merge rare classes.") from exc
+    return first, second
+
+
+def _arrays(
+    frame: pd.DataFrame, preprocessor: Preprocessor, encoding: TargetEncoding
+) -> tuple[np.ndarray, np.ndarray]:
+    return preprocessor.transform(frame[preprocessor.columns]), encoding.encode(frame)
+
+
+def _min_abs_target(frame: pd.DataFrame, encoding: TargetEncoding) -> float | None:
+    if encoding.task != "regression":
+        return None
+    return float(np.abs(frame[encoding.columns[0]].to_numpy(dtype=np.float64)).min())

@@ -1,0 +1,65 @@
+"""Training and scoring of a built model; nothing here knows about Optuna or MLflow."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import keras
+import numpy as np
+
+from objectives._data import Splits
+from objectives._metrics import Metric
+from spaces import TrialFailed
+
+PREDICT_BATCH = 4096
+
+
+def train_model(
+    model: keras.Model,
+    splits: Splits,
+    params: dict[str, Any],
+    callbacks: list[keras.callbacks.Callback] | None = None,
+) -> dict[str, list[float]]:
+    """Fit on the training split, validating each epoch; returns Keras's history.
+
+    Raises:
+        TrialFailed: The loss became NaN or infinite.
+    """
+    history = model.fit(
+        splits.x_train,
+        splits.y_train,
+        validation_data=(splits.x_val, splits.y_val),
+        epochs=params["epochs"],
+        batch_size=params["batch_size"],
+        callbacks=[keras.callbacks.TerminateOnNaN(), *(callbacks or [])],
+        verbose=0,
+    )
+    losses = history.history.get("loss", [])
+    for epoch, loss in enumerate(losses):
+        if not math.isfinite(loss):
+            raise TrialFailed(f"loss became {loss} at epoch {epoch}; training diverged")
+    return history.history
+
+
+def predict(model: keras.Model, x: np.ndarray) -> np.ndarray:
+    """Model outputs as a float64 array.
+
+    Calls the model eagerly in chunks: `model.predict` would trace a new function for
+    every model, which costs more than the prediction itself on tabular data.
+    """
+    chunks = [
+        keras.ops.convert_to_numpy(model(x[start : start + PREDICT_BATCH], training=False))
+        for start in range(0, len(x), PREDICT_BATCH)
+    ]
+    if not chunks:
+        return np.zeros((0, model.output_shape[-1]))
+    return np.concatenate(chunks).astype(np.float64)
+
+
+def score(model: keras.Model, x: np.ndarray, y: np.ndarray, metric: Metric, task: str) -> float:
+    """The exact objective value of `model` on one split."""
+    outputs = predict(model, x)
+    if not np.all(np.isfinite(outputs)):
+        raise TrialFailed("the model predicts NaN or infinite values")
+    return metric.score(y.astype(np.float64), outputs, task)

@@ -1,0 +1,110 @@
+"""Where studies and runs live: default local paths, Optuna storage, and credential masking."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import optuna
+import sqlalchemy.exc
+
+from spaces import ConfigError
+
+DEFAULT_STORAGE = "sqlite:///mlruns/optuna.db"
+DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
+ARTIFACTS_DIR = "artifacts"
+
+# A worker that misses heartbeats for GRACE_PERIOD seconds is taken for dead; its trial
+# is failed and retried once by whichever worker notices first.
+HEARTBEAT_INTERVAL = 10
+GRACE_PERIOD = 30
+# SQLite serialises writers; a generous busy timeout lets several workers wait their turn.
+SQLITE_TIMEOUT_S = 120
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The database file of a `sqlite:///` URL, or None for other URLs."""
+    if not url.startswith("sqlite:///"):
+        return None
+    raw = url[len("sqlite:///") :].split("?", 1)[0]
+    return None if raw in ("", ":memory:") else Path(raw)
+
+
+def ensure_parent(url: str) -> None:
+    """Create the folder of a SQLite database so the first run needs no set-up."""
+    path = sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def artifact_root(tracking_uri: str) -> str | None:
+    """Where runs keep their artifacts: beside a SQLite store, else the server's choice."""
+    path = sqlite_path(tracking_uri)
+    if path is not None:
+        return (path.parent / ARTIFACTS_DIR).resolve().as_uri()
+    if tracking_uri.startswith(("http://", "https://", "databricks")):
+        return None
+    return (Path("mlruns") / ARTIFACTS_DIR).resolve().as_uri()
+
+
+def open_storage(url: str, heartbeat: bool = True) -> optuna.storages.RDBStorage:
+    """An Optuna RDB storage with heartbeats, busy timeouts and one retry of stale trials.
+
+    Raises:
+        ConfigError: The URL is malformed or the database cannot be reached.
+    """
+    ensure_parent(url)
+    engine_kwargs = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}} if sqlite_path(url) else {}
+    beat: dict[str, object] = {}
+    if heartbeat:
+        beat = {
+            "heartbeat_interval": HEARTBEAT_INTERVAL,
+            "grace_period": GRACE_PERIOD,
+            "heartbeat_stale_trial_callback": optuna.storages.RetryHeartbeatStaleTrialCallback(
+                max_retry=1
+            ),
+        }
+    try:
+        return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **beat)  # type: ignore[arg-type]
+    except (sqlalchemy.exc.SQLAlchemyError, ValueError, ImportError) as exc:
+        raise ConfigError(
+            f"cannot open storage '{mask_url(url)}': {mask_text(_first_line(exc), url)}. "
+            "Check --storage."
+        ) from exc
+
+
+def mask_url(url: str) -> str:
+    """Hide the password of a URL: postgresql://user:***@host/db."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
+
+
+def mask_text(text: str, *urls: str | None) -> str:
+    """Remove the URLs' passwords (and the URLs in clear) from a message."""
+    for url in filter(None, urls):
+        text = text.replace(url, mask_url(url))
+        password = _password(url)
+        if password:
+            text = text.replace(password, "***")
+    return re.sub(r"(://[^:/@\s]*):[^@\s]*@", r"\1:***@", text)
+
+
+def _password(url: str) -> str | None:
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,55 @@
+"""The text a finished `tune run` prints."""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from search._runner import RunResult
+
+
+def format_summary(result: RunResult) -> str:
+    """A short report: trial counts, best versus baseline, test score and next commands."""
+    counts = ", ".join(f"{n} {state.lower()}" for state, n in sorted(result.states.items()))
+    lines = [f"Study '{result.study_name}': {sum(result.states.values())} trials ({counts})"]
+    if result.best is None:
+        lines.append("No trial completed, so there is no best model yet.")
+        return "\n".join(lines)
+    lines.append(
+        f"Best trial #{result.best['number']}: {result.metric} = {result.best['value']:.4f}"
+    )
+    lines.append("  " + format_params(result.best["params"]))
+    lines.append(_baseline_line(result))
+    if result.test_score is not None:
+        lines.append(f"Test {result.metric} of the best model: {result.test_score:.4f}")
+    study = shlex.quote(result.study_name)
+    lines += [
+        "Next:",
+        "  tune ui                                 # inspect the trials in the MLflow UI",
+        f"  tune export {study} --out exports/{result.study_name}   # save the best model",
+    ]
+    return "\n".join(lines)
+
+
+def format_params(params: dict[str, Any]) -> str:
+    """Parameters as `key=value` pairs, floats shortened."""
+    return " ".join(f"{k}={_short(v)}" for k, v in params.items())
+
+
+def _baseline_line(result: RunResult) -> str:
+    baseline = result.baseline
+    if baseline is None or baseline["value"] is None:
+        state = baseline["state"].lower() if baseline else "not run"
+        return f"Baseline (textbook configuration): {state}"
+    assert result.best is not None
+    gain = result.best["value"] - baseline["value"]
+    if result.direction == "minimize":
+        gain = -gain
+    return (
+        f"Baseline trial #{baseline['number']} (textbook): {result.metric} = "
+        f"{baseline['value']:.4f}; best improves on it by {gain:+.4f}"
+    )
+
+
+def _short(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)

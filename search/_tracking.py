@@ -1,0 +1,220 @@
+"""MLflow logging: one parent run per `tune run`, one child run per trial.
+
+Every call names its run explicitly (MlflowClient, `mlflow.parentRunId`), so workers in
+other threads or processes attach their trials to the right parent.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+import keras
+import mlflow
+import numpy as np
+from mlflow import MlflowClient
+from mlflow.entities import Metric, Param, RunStatus, RunTag
+from mlflow.exceptions import MlflowException
+from mlflow.models import infer_signature
+
+from search._storage import artifact_root, ensure_parent, mask_text
+from spaces import ConfigError
+
+# Epoch metrics are buffered and written at most this often, so logging stays a small
+# fraction of a trial while a long trial still shows progress in the UI.
+FLUSH_EVERY_S = 5.0
+MAX_PARAM_LENGTH = 6000
+EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
+STATES_TO_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "FINISHED", "FAIL": "FAILED"}
+
+
+@dataclass(frozen=True)
+class TrialOutcome:
+    """How a trial ended, as MLflow records it."""
+
+    state: str
+    value: float | None = None
+    reason: str | None = None
+    duration_s: float = 0.0
+    n_params: int | None = None
+    fit_s: float | None = None
+
+
+def connect(tracking_uri: str) -> MlflowClient:
+    """A client for the store, creating a local SQLite store's folder if needed."""
+    ensure_parent(tracking_uri)
+    mlflow.set_tracking_uri(tracking_uri)
+    try:
+        client = MlflowClient(tracking_uri=tracking_uri)
+        client.search_experiments(max_results=1)
+    except Exception as exc:  # MLflow raises many types for unreachable or bad stores
+        message = mask_text(
+            str(exc).strip().splitlines()[0] if str(exc) else repr(exc), tracking_uri
+        )
+        raise ConfigError(f"cannot open tracking store: {message}. Check --tracking-uri.") from exc
+    return client
+
+
+def ensure_experiment(client: MlflowClient, name: str, tracking_uri: str) -> str:
+    """The experiment named after the study, created (and tagged for the UI) if new."""
+    found = client.get_experiment_by_name(name)
+    if found is not None:
+        return str(found.experiment_id)
+    try:
+        return str(
+            client.create_experiment(
+                name, artifact_location=artifact_root(tracking_uri), tags=EXPERIMENT_KIND
+            )
+        )
+    except MlflowException:  # another worker created it first
+        found = client.get_experiment_by_name(name)
+        if found is None:
+            raise
+        return str(found.experiment_id)
+
+
+class StudyRun:
+    """The parent run of one `tune run`, and the child runs of its trials."""
+
+    def __init__(self, client: MlflowClient, experiment_id: str, run_id: str) -> None:
+        self.client = client
+        self.experiment_id = experiment_id
+        self.run_id = run_id
+
+    @classmethod
+    def start(
+        cls, client: MlflowClient, experiment_id: str, name: str, tags: dict[str, Any]
+    ) -> StudyRun:
+        """Open the parent run."""
+        tags = {"tune.role": "study", **{k: str(v) for k, v in tags.items()}}
+        run = client.create_run(experiment_id, tags=tags, run_name=name)
+        return cls(client, experiment_id, run.info.run_id)
+
+    def start_trial(self, number: int, params: dict[str, Any]) -> str:
+        """Open a trial's child run and log its parameters."""
+        run = self.client.create_run(
+            self.experiment_id,
+            run_name=f"trial-{number:04d}",
+            tags={
+                "mlflow.parentRunId": self.run_id,
+                "tune.role": "trial",
+                "tune.trial": str(number),
+            },
+        )
+        run_id = run.info.run_id
+        self.client.log_batch(run_id, params=_params(params))
+        return run_id
+
+    def epoch_logger(self, run_id: str) -> EpochLogger:
+        """A Keras callback that records loss, val_loss and the metric per epoch."""
+        return EpochLogger(self.client, run_id)
+
+    def end_trial(self, run_id: str, outcome: TrialOutcome) -> None:
+        """Record a trial's result and state, then close its child run."""
+        metrics = {"duration_s": outcome.duration_s}
+        if outcome.value is not None:
+            metrics["value"] = outcome.value
+        if outcome.n_params is not None:
+            metrics["n_params"] = float(outcome.n_params)
+        if outcome.fit_s is not None:
+            metrics["fit_s"] = outcome.fit_s
+        tags = {"tune.state": outcome.state}
+        if outcome.reason:
+            tags["tune.fail_reason"] = outcome.reason[:5000]
+        self.client.log_batch(run_id, metrics=_metrics(metrics), tags=_tags(tags))
+        self.client.set_terminated(run_id, STATES_TO_STATUS.get(outcome.state, "KILLED"))
+
+    def log_model(self, run_id: str, model: keras.Model, sample: np.ndarray) -> str:
+        """Keep a trained model as an MLflow model of the trial's run; returns its URI.
+
+        Args:
+            run_id: The trial's child run.
+            model: The trained model.
+            sample: A few preprocessed input rows, to record the model's signature.
+        """
+        signature = infer_signature(sample, np.asarray(model(sample, training=False)))
+        with mlflow.start_run(run_id=run_id):
+            info = mlflow.keras.log_model(
+                model, name="model", pip_requirements=_requirements(), signature=signature
+            )
+        return str(info.model_uri)
+
+    def finish(
+        self,
+        metrics: dict[str, float],
+        params: dict[str, Any] | None = None,
+        tags: dict[str, Any] | None = None,
+        status: str = "FINISHED",
+    ) -> None:
+        """Log the study's outcome on the parent run and close it."""
+        self.client.log_batch(
+            self.run_id,
+            metrics=_metrics(metrics),
+            params=_params({f"best.{k}": v for k, v in (params or {}).items()}),
+            tags=_tags({k: str(v) for k, v in (tags or {}).items()}),
+        )
+        self.client.set_terminated(self.run_id, status)
+
+
+class EpochLogger(keras.callbacks.Callback):
+    """Buffers per-epoch metrics and writes them in batches (step = epoch)."""
+
+    def __init__(self, client: MlflowClient, run_id: str) -> None:
+        super().__init__()
+        self.client = client
+        self.run_id = run_id
+        self.pending: list[Metric] = []
+        self.last_flush = time.monotonic()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        stamp = int(time.time() * 1000)
+        for key, value in (logs or {}).items():
+            self.pending.append(Metric(key, float(value), stamp, epoch))
+        if time.monotonic() - self.last_flush > FLUSH_EVERY_S:
+            self.flush()
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        self.flush()
+
+    def flush(self) -> None:
+        """Write what is buffered."""
+        if self.pending:
+            self.client.log_batch(self.run_id, metrics=self.pending)
+            self.pending = []
+        self.last_flush = time.monotonic()
+
+
+def close_orphans(client: MlflowClient, run_ids: list[str]) -> None:
+    """Mark runs that a dead worker left RUNNING as KILLED."""
+    for run_id in run_ids:
+        try:
+            status = client.get_run(run_id).info.status
+        except MlflowException:
+            continue
+        if status == RunStatus.to_string(RunStatus.RUNNING):
+            client.set_terminated(run_id, "KILLED")
+
+
+def _params(values: dict[str, Any]) -> list[Param]:
+    return [Param(k, str(v)[:MAX_PARAM_LENGTH]) for k, v in values.items()]
+
+
+def _metrics(values: dict[str, float]) -> list[Metric]:
+    stamp = int(time.time() * 1000)
+    return [Metric(k, float(v), stamp, 0) for k, v in values.items()]
+
+
+def _tags(values: dict[str, str]) -> list[RunTag]:
+    return [RunTag(k, v) for k, v in values.items()]
+
+
+def _requirements() -> list[str]:
+    wanted = [f"keras=={keras.__version__}"]
+    for name in ("tensorflow", "tensorflow-cpu"):
+        try:
+            wanted.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return wanted

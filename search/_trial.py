@@ -1,0 +1,130 @@
+"""The Optuna objective: sample a space, build, train, score, and log the trial to MLflow."""
+
+from __future__ import annotations
+
+import gc
+import math
+import time
+from typing import Any
+
+import keras
+import optuna
+from optuna_integration import KerasPruningCallback
+
+from objectives import Metric, PreparedData, build_model, score, train_model
+from search._tracking import StudyRun, TrialOutcome
+from spaces import SpaceConfig, SpaceFamily, TrialFailed
+
+RUN_ID_ATTR = "mlflow_run_id"
+MODEL_URI_ATTR = "model_uri"
+FAIL_REASON_ATTR = "fail_reason"
+PARAMS_ATTR = "params"
+FIT_SECONDS_ATTR = "fit_s"
+
+
+class Objective:
+    """Callable objective for `study.optimize`; one trial is one MLflow child run."""
+
+    def __init__(
+        self,
+        data: PreparedData,
+        family: SpaceFamily,
+        family_name: str,
+        config: SpaceConfig,
+        metric: Metric,
+        run: StudyRun,
+        seed: int,
+    ) -> None:
+        self.data = data
+        self.family = family
+        self.family_name = family_name
+        self.config = config
+        self.metric = metric
+        self.run = run
+        self.seed = seed
+        self.fit_s = 0.0
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        params = self.family.suggest(trial, self.data.problem, self.config)
+        trial.set_user_attr(PARAMS_ATTR, params)
+        run_id = self.run.start_trial(trial.number, params)
+        trial.set_user_attr(RUN_ID_ATTR, run_id)
+        started = time.perf_counter()
+        try:
+            value, model = self._fit(trial, params, run_id)
+            self._keep_if_best(trial, run_id, value, model)
+            outcome = TrialOutcome(
+                "COMPLETE", value, None, _since(started), model.count_params(), self.fit_s
+            )
+        except optuna.TrialPruned:
+            self.run.end_trial(run_id, TrialOutcome("PRUNED", duration_s=_since(started)))
+            raise
+        except BaseException as exc:
+            reason = describe(exc)
+            trial.set_user_attr(FAIL_REASON_ATTR, reason)
+            self.run.end_trial(
+                run_id, TrialOutcome("FAIL", reason=reason, duration_s=_since(started))
+            )
+            if isinstance(exc, Exception):
+                raise TrialFailed(reason) from exc
+            raise
+        finally:
+            _release()
+        self.run.end_trial(run_id, outcome)
+        return value
+
+    def _fit(self, trial: optuna.Trial, params: dict[str, Any], run_id: str) -> tuple[float, Any]:
+        # clear_session also wipes the seed, so seed after it (and before building).
+        keras.backend.clear_session(free_memory=False)
+        keras.utils.set_random_seed(self.seed + trial.number)
+        model = build_model(params, self.data.problem, self.metric, self.family_name)
+        callbacks = [
+            self.run.epoch_logger(run_id),
+            KerasPruningCallback(trial, f"val_{self.metric.name}"),
+        ]
+        fit_started = time.perf_counter()
+        try:
+            train_model(model, self.data.splits, params, callbacks)
+        finally:
+            self.fit_s = _since(fit_started)
+            trial.set_user_attr(FIT_SECONDS_ATTR, self.fit_s)
+        splits = self.data.splits
+        value = score(model, splits.x_val, splits.y_val, self.metric, self.data.problem.task)
+        if not math.isfinite(value):
+            raise TrialFailed(f"the {self.metric.name} on validation is {value}")
+        return value, model
+
+    def _keep_if_best(self, trial: optuna.Trial, run_id: str, value: float, model: Any) -> None:
+        if is_improvement(trial.study, value):
+            sample = self.data.splits.x_val[:5]
+            trial.set_user_attr(MODEL_URI_ATTR, self.run.log_model(run_id, model, sample))
+
+
+def is_improvement(study: optuna.Study, value: float) -> bool:
+    """Whether `value` beats every complete trial so far (in the study's direction)."""
+    try:
+        best = study.best_value
+    except ValueError:  # no complete trial yet
+        return True
+    if study.direction == optuna.study.StudyDirection.MAXIMIZE:
+        return value > best
+    return value < best
+
+
+def describe(exc: BaseException) -> str:
+    """A one-line reason for a failed trial."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted by the user (Ctrl-C)"
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _since(started: float) -> float:
+    return time.perf_counter() - started
+
+
+def _release() -> None:
+    # Keras keeps graphs and layer names alive between fits; drop them so memory stays flat.
+    # The collection is cheap because the runner freezes the objects of the imports first.
+    keras.backend.clear_session(free_memory=False)
+    gc.collect()

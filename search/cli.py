@@ -1,0 +1,111 @@
+"""The `tune` command line: a thin layer that fills a spec, calls the library, maps errors to exits."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+import warnings
+from pathlib import Path
+from typing import Any
+
+import click
+
+from search._quiet import load_quietly, quiet_environment
+from spaces import TASKS, TuneError
+
+SAMPLER_NAMES = ("tpe", "random", "cmaes", "gp", "qmc")
+PRUNER_NAMES = ("median", "hyperband", "halving", "none")
+METRIC_NAMES = ("accuracy", "auc", "f1", "rmse", "mae", "mape")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks and library warnings.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Hyper-parameter search for Keras models with Optuna, tracked in MLflow."""
+    ctx.obj = {"debug": debug}
+    if not debug:
+        warnings.simplefilter("ignore")
+
+
+@cli.command()
+@click.option(
+    "--data",
+    help="Built-in dataset (breast_cancer, digits, wine, iris, diabetes) or CSV/Parquet path.",
+)
+@click.option(
+    "--target",
+    help="Target column; a comma-separated list means multi-label. Default: last column.",
+)
+@click.option("--task", type=click.Choice(TASKS), help="Override the inferred task.")
+@click.option("--study", help="Study name. Default: derived from the data.")
+@click.option("--storage", help="Optuna storage URL. Default: sqlite:///mlruns/optuna.db")
+@click.option("--tracking-uri", help="MLflow tracking URI. Default: sqlite:///mlruns/mlflow.db")
+@click.option("--sampler", type=click.Choice(SAMPLER_NAMES), help="Default: tpe.")
+@click.option("--pruner", type=click.Choice(PRUNER_NAMES), help="Default: median.")
+@click.option(
+    "--metric", type=click.Choice(METRIC_NAMES), help="Default: accuracy, or rmse for regression."
+)
+@click.option("--trials", type=int, help="Trials to add in this run. Default: 20.")
+@click.option("--timeout", type=float, help="Stop starting trials after this many seconds.")
+@click.option("--seed", type=int, help="Seed of splits, sampler and weights. Default: 42.")
+@click.option("--max-epochs", type=int, help="Cap the searched epoch range.")
+@click.option("--workers", type=int, help="Worker processes on this machine. Default: 1.")
+@click.option(
+    "--max-failures", type=int, help="Stop after this many failed trials in a row. Default: 10."
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    help="TOML study file ([study], [space]).",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def run(config_path: Path | None, quiet: bool, **flags: Any) -> None:
+    """Search Keras models for a dataset; every trial is logged to MLflow."""
+    load_quietly()
+    from search._runner import run as run_study
+    from search._spec import build_spec
+    from search._summary import format_summary
+
+    spec = build_spec(flags, config_path)
+    result = run_study(spec, show_progress=not quiet, announce=lambda line: click.echo(line))
+    click.echo(format_summary(result))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI and turn errors into one line and an exit code."""
+    quiet_environment()
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    if debug:  # accept --debug anywhere on the line, not only before the command
+        args = ["--debug", *(a for a in args if a != "--debug")]
+    try:
+        cli.main(args=args, prog_name="tune", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.Abort:
+        click.echo("aborted.", err=True)
+        return 130
+    except TuneError as exc:
+        return _fail(str(exc), exc.exit_code, debug)
+    except KeyboardInterrupt:
+        return _fail("interrupted.", 130, debug)
+    except Exception as exc:  # a bug or an unforeseen library error: still one line
+        return _fail(f"unexpected {type(exc).__name__}: {exc} (rerun with --debug)", 1, debug)
+    return 0
+
+
+def _fail(message: str, code: int, debug: bool) -> int:
+    if debug:
+        traceback.print_exc()
+    first = message.strip().splitlines()[0] if message.strip() else "failed"
+    click.echo(f"error: {first}", err=True)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

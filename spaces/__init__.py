@@ -1,0 +1,43 @@
+"""Search spaces and the lecture's rules of thumb.
+
+A space is a function from an Optuna trial (and what is known of the data) to a plain dict.
+"""
+
+from spaces._config import ACTIVATIONS, INITIALIZERS, OPTIMIZERS, SpaceConfig
+from spaces._errors import ConfigError, DataError, TrialFailed, TuneError, check_choice
+from spaces._problem import Problem
+from spaces._registry import SPACES, SpaceFamily, get_space
+from spaces._rules import (
+    LOSSES_BY_TASK,
+    ROBUST_TO_OUTLIERS,
+    TASK_TABLE,
+    TASKS,
+    TaskRule,
+    power_of_two_rule,
+    units_range,
+    valid_losses,
+)
+
+__all__ = [
+    "ACTIVATIONS",
+    "INITIALIZERS",
+    "LOSSES_BY_TASK",
+    "OPTIMIZERS",
+    "ROBUST_TO_OUTLIERS",
+    "SPACES",
+    "TASKS",
+    "TASK_TABLE",
+    "ConfigError",
+    "DataError",
+    "Problem",
+    "SpaceConfig",
+    "SpaceFamily",
+    "TaskRule",
+    "TrialFailed",
+    "TuneError",
+    "check_choice",
+    "get_space",
+    "power_of_two_rule",
+    "units_range",
+    "valid_losses",
+]

@@ -1,0 +1,38 @@
+"""The registry of search-space families: adding a family adds an entry, not a branch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import optuna
+
+from spaces._config import SpaceConfig
+from spaces._dense import dense_baseline, dense_space
+from spaces._errors import check_choice
+from spaces._problem import Problem
+from spaces._rules import TASKS
+
+Suggest = Callable[[optuna.Trial, Problem, SpaceConfig], dict[str, Any]]
+Baseline = Callable[[Problem, SpaceConfig], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class SpaceFamily:
+    """A family of models: how to sample it, its textbook baseline, the tasks it serves."""
+
+    suggest: Suggest
+    baseline: Baseline
+    tasks: tuple[str, ...]
+
+
+SPACES: dict[str, SpaceFamily] = {
+    "dense": SpaceFamily(suggest=dense_space, baseline=dense_baseline, tasks=TASKS),
+}
+
+
+def get_space(name: str) -> SpaceFamily:
+    """Look a family up by name; an unknown name fails with the list of valid ones."""
+    check_choice("space", name, SPACES)
+    return SPACES[name]

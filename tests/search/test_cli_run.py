@@ -1,0 +1,59 @@
+"""End-to-end `tune run` on a built-in dataset, checked through the Optuna and MLflow APIs."""
+
+from __future__ import annotations
+
+import optuna
+import pytest
+from mlflow import MlflowClient
+
+from search._trial import RUN_ID_ATTR
+
+pytestmark = pytest.mark.slow
+
+
+def _child_runs(client: MlflowClient, experiment_id: str, parent_id: str) -> list:
+    return client.search_runs(
+        [experiment_id], filter_string=f"tags.mlflow.parentRunId = '{parent_id}'", max_results=1000
+    )
+
+
+def test_run_logs_one_child_run_per_trial(tune, stores) -> None:
+    result = tune("run", "--data", "iris", "--trials", "3", "--max-epochs", "2", "--quiet", *stores.flags())
+    assert "Task: multiclass" in result.out
+    assert "Baseline trial #0" in result.out
+
+    study = optuna.load_study(study_name="iris", storage=stores.storage)
+    assert len(study.trials) == 3
+    assert study.trials[0].params["n_layers"] == 2  # the textbook baseline ran first
+
+    client = MlflowClient(tracking_uri=stores.tracking_uri)
+    experiment = client.get_experiment_by_name("iris")
+    parents = client.search_runs([experiment.experiment_id], filter_string="tags.`tune.role` = 'study'")
+    assert len(parents) == 1
+    parent = parents[0]
+    assert parent.data.tags["tune.task"] == "multiclass"
+    assert parent.data.tags["tune.n0"] == "8"
+    assert "test_accuracy" in parent.data.metrics
+
+    children = _child_runs(client, experiment.experiment_id, parent.info.run_id)
+    assert len(children) == len(study.trials)
+    by_id = {run.info.run_id: run for run in children}
+    for trial in study.trials:
+        run = by_id[trial.user_attrs[RUN_ID_ATTR]]
+        assert run.data.tags["tune.state"] == trial.state.name
+        assert run.data.params["n_layers"] == str(trial.params["n_layers"])
+        assert "units_0" in run.data.params
+        if trial.state == optuna.trial.TrialState.COMPLETE:
+            history = client.get_metric_history(run.info.run_id, "val_accuracy")
+            assert [m.step for m in history] == list(range(len(history)))
+            assert len(client.get_metric_history(run.info.run_id, "loss")) == len(history)
+            assert run.data.metrics["value"] == pytest.approx(trial.value)
+
+
+def test_rerun_adds_trials_to_the_same_study(tune, stores) -> None:
+    args = ["run", "--data", "iris", "--trials", "2", "--max-epochs", "1", "--quiet", *stores.flags()]
+    tune(*args)
+    tune(*args)
+    study = optuna.load_study(study_name="iris", storage=stores.storage)
+    assert len(study.trials) == 4
+    assert sum(bool(t.user_attrs.get("baseline")) for t in study.trials) == 1
