@@ -43,7 +43,7 @@ class Setup:
     def identity(self) -> dict[str, Any]:
         """The attributes that tie a study to its data and objective."""
         return {
-            "data": self.spec.data,
+            "data": data_reference(self.spec.data),
             "target": ",".join(self.data.encoding.columns),
             "task": self.data.problem.task,
             "metric": self.metric.name,
@@ -57,7 +57,7 @@ class Setup:
             "tune.study": self.study_name,
             "tune.sampler": self.spec.sampler,
             "tune.pruner": self.spec.pruner,
-            "tune.data": self.spec.data,
+            "tune.data": data_reference(self.spec.data),
             "tune.target": ",".join(self.data.encoding.columns),
             "tune.task": problem.task,
             "tune.task_reason": self.data.task_reason,
@@ -89,6 +89,11 @@ def make_setup(spec: StudySpec) -> Setup:
         tracking_uri=spec.tracking_uri or DEFAULT_TRACKING_URI,
         baseline=baseline,
     )
+
+
+def data_reference(data: str) -> str:
+    """How a study records its data: a built-in's name, or a file's absolute path."""
+    return data if data in BUILTINS else str(Path(data).resolve())
 
 
 def default_study_name(data: str, target: str | None) -> str:
