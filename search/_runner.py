@@ -9,15 +9,20 @@ from typing import Any
 
 import mlflow
 import optuna
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import FrozenTrial
 
 from objectives import score
+from search._guards import FailureGuard, MemoryGuard, TooManyFailures
 from search._progress import Progress
+from search._pruners import make_pruner
+from search._recovery import OWNER_ATTR, StaleTrialHandler, owner_tag, recover
+from search._samplers import make_sampler
 from search._spec import StudySpec
 from search._storage import mask_url, open_storage
 from search._study import Setup, baseline_trial, best_trial, check_existing, make_setup, open_study
 from search._tracking import StudyRun, connect, ensure_experiment
-from search._trial import FAIL_REASON_ATTR, MODEL_URI_ATTR, PARAMS_ATTR, Objective
+from search._trial import MODEL_URI_ATTR, PARAMS_ATTR, Objective
+from search._workers import JobFactory, Launcher, WorkerJob
 from spaces import TrialFailed, TuneError
 
 
@@ -25,10 +30,6 @@ class Interrupted(TuneError):
     """The user pressed Ctrl-C; the study can be resumed by running the same command."""
 
     exit_code = 130
-
-
-class TooManyFailures(TuneError):
-    """Trials kept failing in a row, so the search stopped."""
 
 
 @dataclass(frozen=True)
@@ -51,32 +52,6 @@ class RunResult:
     notes: tuple[str, ...] = field(default=())
 
 
-class FailureGuard:
-    """Stops the study after `limit` failed trials in a row."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.streak = 0
-        self.last_reason = ""
-
-    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
-        if trial.state != TrialState.FAIL:
-            self.streak = 0
-            return
-        self.streak += 1
-        self.last_reason = str(trial.user_attrs.get(FAIL_REASON_ATTR, "unknown"))
-        if self.streak >= self.limit:
-            study.stop()
-
-    def check(self) -> None:
-        """Raise if the guard stopped the study."""
-        if self.streak >= self.limit:
-            raise TooManyFailures(
-                f"{self.streak} trials failed in a row (last: {self.last_reason}); "
-                "fix the space or data, or raise --max-failures."
-            )
-
-
 def run(
     spec: StudySpec, show_progress: bool = True, announce: Callable[[str], None] = print
 ) -> RunResult:
@@ -90,6 +65,31 @@ def run(
         announce: Receives the lines worth telling before the trials start.
     """
     setup = make_setup(spec)
+    _announce_setup(setup, announce)
+    storage = open_storage(setup.storage_url, StaleTrialHandler(setup.tracking_uri))
+    client = connect(setup.tracking_uri)
+    check_existing(setup, storage)
+    study = open_study(setup, storage)
+    experiment_id = ensure_experiment(client, setup.study_name, setup.tracking_uri)
+    recovered = recover(study, client, experiment_id)
+    if recovered:
+        announce(f"Resumed: {recovered} trial(s) of a dead worker marked FAIL and retried once.")
+    tags = {**setup.run_tags(), "tune.owner": owner_tag(), "tune.workers": spec.workers}
+    study_run = StudyRun.start(client, experiment_id, setup.study_name, tags)
+    try:
+        _optimize(study, setup, study_run, show_progress)
+    except KeyboardInterrupt as exc:
+        _close_after_stop(study, study_run, experiment_id, "KILLED")
+        raise Interrupted(
+            "interrupted; completed trials are saved. Run the same command again to resume."
+        ) from exc
+    except BaseException:
+        _close_after_stop(study, study_run, experiment_id, "FAILED")
+        raise
+    return finish(study, setup, study_run)
+
+
+def _announce_setup(setup: Setup, announce: Callable[[str], None]) -> None:
     problem = setup.data.problem
     announce(f"Task: {problem.task} ({setup.data.task_reason})")
     announce(
@@ -98,27 +98,41 @@ def run(
     )
     for note in setup.data.notes:
         announce(f"Note: {note}")
-    storage = open_storage(setup.storage_url)
-    client = connect(setup.tracking_uri)
-    check_existing(setup, storage)
-    study = open_study(setup, storage)
-    experiment_id = ensure_experiment(client, setup.study_name, setup.tracking_uri)
-    study_run = StudyRun.start(client, experiment_id, setup.study_name, setup.run_tags())
+
+
+def _close_after_stop(
+    study: optuna.Study, study_run: StudyRun, experiment_id: str, status: str
+) -> None:
+    recover(study, study_run.client, experiment_id)
+    study_run.finish({}, status=status)
+
+
+def _optimize(study: optuna.Study, setup: Setup, study_run: StudyRun, show_progress: bool) -> None:
+    spec = setup.spec
+    progress = Progress(spec.trials, setup.metric.name, enabled=show_progress)
     try:
-        optimize(study, setup, study_run, show_progress)
-    except KeyboardInterrupt as exc:
-        study_run.finish({}, status="KILLED")
-        raise Interrupted(
-            "interrupted; completed trials are saved. Run the same command again to resume."
-        ) from exc
-    except BaseException:
-        study_run.finish({}, status="FAILED")
-        raise
-    return finish(study, setup, study_run)
+        if spec.workers == 1:
+            guard = optimize_here(
+                study, setup, study_run, spec.trials, spec.timeout, spec.seed, {}, progress
+            )
+            guard.check()
+        else:
+            _optimize_in_workers(study, setup, study_run, progress)
+    finally:
+        progress.close()
 
 
-def optimize(study: optuna.Study, setup: Setup, study_run: StudyRun, show_progress: bool) -> None:
-    """Run `spec.trials` trials in this process (one at a time: Keras state is per process)."""
+def optimize_here(
+    study: optuna.Study,
+    setup: Setup,
+    study_run: StudyRun,
+    n_trials: int,
+    timeout: float | None,
+    seed: int,
+    attrs: dict[str, Any],
+    progress: Progress | None = None,
+) -> FailureGuard:
+    """Run trials one after another in this process; returns the failure guard to check."""
     spec = setup.spec
     objective = Objective(
         setup.data,
@@ -127,24 +141,53 @@ def optimize(study: optuna.Study, setup: Setup, study_run: StudyRun, show_progre
         spec.effective_space,
         setup.metric,
         study_run,
-        spec.seed,
+        seed,
+        {**attrs, OWNER_ATTR: owner_tag()},
     )
+    guard = FailureGuard(spec.max_failures)
+    callbacks: list[Callable[[optuna.Study, FrozenTrial], None]] = [guard]
+    callbacks += [MemoryGuard(spec.max_rss_mb)] if attrs else []
+    callbacks += [progress] if progress is not None else []
     # Everything alive now (modules, data) lives for the whole run; freezing it keeps the
     # per-trial garbage collection from walking TensorFlow's object graph each time.
     gc.freeze()
-    guard = FailureGuard(spec.max_failures)
-    progress = Progress(spec.trials, setup.metric.name, enabled=show_progress)
-    try:
-        study.optimize(
-            objective,
-            n_trials=spec.trials,
-            timeout=spec.timeout,
-            catch=(TrialFailed,),
-            callbacks=[guard, progress],
+    study.optimize(
+        objective, n_trials=n_trials, timeout=timeout, catch=(TrialFailed,), callbacks=callbacks
+    )
+    return guard
+
+
+def _optimize_in_workers(
+    study: optuna.Study, setup: Setup, study_run: StudyRun, progress: Progress
+) -> None:
+    def on_crash() -> None:
+        recover(study, study_run.client, study_run.experiment_id)
+
+    jobs = JobFactory(
+        setup.spec, setup.study_name, study_run.experiment_id, study_run.run_id, on_crash
+    )
+    launcher = Launcher(jobs, study, progress)
+    launcher.run()
+    if launcher.failed_streak:
+        raise TooManyFailures(
+            f"a worker saw {setup.spec.max_failures} trials fail in a row; "
+            "fix the space or data, or raise --max-failures."
         )
-    finally:
-        progress.close()
-    guard.check()
+
+
+def open_worker_study(job: WorkerJob) -> tuple[optuna.Study, Setup, StudyRun]:
+    """In a worker process: the shared study, the setup and the launcher's parent run."""
+    spec = job.spec
+    setup = make_setup(spec)
+    storage = open_storage(setup.storage_url, StaleTrialHandler(setup.tracking_uri))
+    client = connect(setup.tracking_uri)
+    study = optuna.load_study(
+        study_name=job.study_name,
+        storage=storage,
+        sampler=make_sampler(spec.sampler, job.seed),
+        pruner=make_pruner(spec.pruner),
+    )
+    return study, setup, StudyRun(client, job.experiment_id, job.parent_run_id)
 
 
 def finish(study: optuna.Study, setup: Setup, study_run: StudyRun) -> RunResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -10,6 +11,8 @@ import optuna
 import sqlalchemy.exc
 
 from spaces import ConfigError
+
+StaleCallback = Callable[[optuna.Study, optuna.trial.FrozenTrial], None]
 
 DEFAULT_STORAGE = "sqlite:///mlruns/optuna.db"
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
@@ -48,23 +51,27 @@ def artifact_root(tracking_uri: str) -> str | None:
     return (Path("mlruns") / ARTIFACTS_DIR).resolve().as_uri()
 
 
-def open_storage(url: str, heartbeat: bool = True) -> optuna.storages.RDBStorage:
+def open_storage(
+    url: str, stale_callback: StaleCallback | None = None
+) -> optuna.storages.RDBStorage:
     """An Optuna RDB storage with heartbeats, busy timeouts and one retry of stale trials.
+
+    Args:
+        url: An SQLAlchemy URL (sqlite:///..., postgresql://...).
+        stale_callback: Called for each trial whose worker stopped beating; by default the
+            trial is retried once.
 
     Raises:
         ConfigError: The URL is malformed or the database cannot be reached.
     """
     ensure_parent(url)
     engine_kwargs = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}} if sqlite_path(url) else {}
-    beat: dict[str, object] = {}
-    if heartbeat:
-        beat = {
-            "heartbeat_interval": HEARTBEAT_INTERVAL,
-            "grace_period": GRACE_PERIOD,
-            "heartbeat_stale_trial_callback": optuna.storages.RetryHeartbeatStaleTrialCallback(
-                max_retry=1
-            ),
-        }
+    beat: dict[str, object] = {
+        "heartbeat_interval": HEARTBEAT_INTERVAL,
+        "grace_period": GRACE_PERIOD,
+        "heartbeat_stale_trial_callback": stale_callback
+        or optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1),
+    }
     try:
         return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **beat)  # type: ignore[arg-type]
     except (sqlalchemy.exc.SQLAlchemyError, ValueError, ImportError) as exc:

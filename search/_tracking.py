@@ -15,7 +15,7 @@ import keras
 import mlflow
 import numpy as np
 from mlflow import MlflowClient
-from mlflow.entities import Metric, Param, RunStatus, RunTag
+from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
@@ -113,18 +113,7 @@ class StudyRun:
 
     def end_trial(self, run_id: str, outcome: TrialOutcome) -> None:
         """Record a trial's result and state, then close its child run."""
-        metrics = {"duration_s": outcome.duration_s}
-        if outcome.value is not None:
-            metrics["value"] = outcome.value
-        if outcome.n_params is not None:
-            metrics["n_params"] = float(outcome.n_params)
-        if outcome.fit_s is not None:
-            metrics["fit_s"] = outcome.fit_s
-        tags = {"tune.state": outcome.state}
-        if outcome.reason:
-            tags["tune.fail_reason"] = outcome.reason[:5000]
-        self.client.log_batch(run_id, metrics=_metrics(metrics), tags=_tags(tags))
-        self.client.set_terminated(run_id, STATES_TO_STATUS.get(outcome.state, "KILLED"))
+        end_run(self.client, run_id, outcome)
 
     def log_model(self, run_id: str, model: keras.Model, sample: np.ndarray) -> str:
         """Keep a trained model as an MLflow model of the trial's run; returns its URI.
@@ -186,15 +175,22 @@ class EpochLogger(keras.callbacks.Callback):
         self.last_flush = time.monotonic()
 
 
-def close_orphans(client: MlflowClient, run_ids: list[str]) -> None:
-    """Mark runs that a dead worker left RUNNING as KILLED."""
-    for run_id in run_ids:
-        try:
-            status = client.get_run(run_id).info.status
-        except MlflowException:
-            continue
-        if status == RunStatus.to_string(RunStatus.RUNNING):
-            client.set_terminated(run_id, "KILLED")
+def end_run(
+    client: MlflowClient, run_id: str, outcome: TrialOutcome, status: str | None = None
+) -> None:
+    """Log a trial's outcome on its child run and close the run (FINISHED, FAILED or KILLED)."""
+    metrics = {"duration_s": outcome.duration_s}
+    if outcome.value is not None:
+        metrics["value"] = outcome.value
+    if outcome.n_params is not None:
+        metrics["n_params"] = float(outcome.n_params)
+    if outcome.fit_s is not None:
+        metrics["fit_s"] = outcome.fit_s
+    tags = {"tune.state": outcome.state}
+    if outcome.reason:
+        tags["tune.fail_reason"] = outcome.reason[:5000]
+    client.log_batch(run_id, metrics=_metrics(metrics), tags=_tags(tags))
+    client.set_terminated(run_id, status or STATES_TO_STATUS.get(outcome.state, "KILLED"))
 
 
 def _params(values: dict[str, Any]) -> list[Param]:

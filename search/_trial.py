@@ -34,6 +34,7 @@ class Objective:
         metric: Metric,
         run: StudyRun,
         seed: int,
+        trial_attrs: dict[str, Any] | None = None,
     ) -> None:
         self.data = data
         self.family = family
@@ -42,9 +43,12 @@ class Objective:
         self.metric = metric
         self.run = run
         self.seed = seed
+        self.trial_attrs = trial_attrs or {}
         self.fit_s = 0.0
 
     def __call__(self, trial: optuna.Trial) -> float:
+        for key, value in self.trial_attrs.items():
+            trial.set_user_attr(key, value)
         params = self.family.suggest(trial, self.data.problem, self.config)
         trial.set_user_attr(PARAMS_ATTR, params)
         run_id = self.run.start_trial(trial.number, params)
