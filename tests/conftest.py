@@ -79,7 +79,9 @@ def tune(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., CliResult
         actual = main(list(args))
         captured = capsys.readouterr()
         result = CliResult(actual, captured.out, captured.err)
-        assert actual == code, f"exit {actual} != {code}\nstdout:\n{result.out}\nstderr:\n{result.err}"
+        assert actual == code, (
+            f"exit {actual} != {code}\nstdout:\n{result.out}\nstderr:\n{result.err}"
+        )
         return result
 
     yield invoke

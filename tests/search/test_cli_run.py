@@ -18,7 +18,9 @@ def _child_runs(client: MlflowClient, experiment_id: str, parent_id: str) -> lis
 
 
 def test_run_logs_one_child_run_per_trial(tune, stores) -> None:
-    result = tune("run", "--data", "iris", "--trials", "3", "--max-epochs", "2", "--quiet", *stores.flags())
+    result = tune(
+        "run", "--data", "iris", "--trials", "3", "--max-epochs", "2", "--quiet", *stores.flags()
+    )
     assert "Task: multiclass" in result.out
     assert "Baseline trial #0" in result.out
 
@@ -28,7 +30,9 @@ def test_run_logs_one_child_run_per_trial(tune, stores) -> None:
 
     client = MlflowClient(tracking_uri=stores.tracking_uri)
     experiment = client.get_experiment_by_name("iris")
-    parents = client.search_runs([experiment.experiment_id], filter_string="tags.`tune.role` = 'study'")
+    parents = client.search_runs(
+        [experiment.experiment_id], filter_string="tags.`tune.role` = 'study'"
+    )
     assert len(parents) == 1
     parent = parents[0]
     assert parent.data.tags["tune.task"] == "multiclass"
@@ -51,7 +55,17 @@ def test_run_logs_one_child_run_per_trial(tune, stores) -> None:
 
 
 def test_rerun_adds_trials_to_the_same_study(tune, stores) -> None:
-    args = ["run", "--data", "iris", "--trials", "2", "--max-epochs", "1", "--quiet", *stores.flags()]
+    args = [
+        "run",
+        "--data",
+        "iris",
+        "--trials",
+        "2",
+        "--max-epochs",
+        "1",
+        "--quiet",
+        *stores.flags(),
+    ]
     tune(*args)
     tune(*args)
     study = optuna.load_study(study_name="iris", storage=stores.storage)
