@@ -10,9 +10,23 @@ import numpy as np
 
 from objectives._data import Splits
 from objectives._metrics import Metric
+from objectives._validation import EpochValidation
 from spaces import TrialFailed
 
 PREDICT_BATCH = 4096
+EAGER_MAX_STEPS = 40
+
+
+class StopOnNaN(keras.callbacks.Callback):
+    """Stops training at the first non-finite batch loss.
+
+    Keras's TerminateOnNaN does the same but prints a line, which would break the progress bar.
+    """
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self.model.stop_training = True
 
 
 def train_model(
@@ -20,19 +34,32 @@ def train_model(
     splits: Splits,
     params: dict[str, Any],
     callbacks: list[keras.callbacks.Callback] | None = None,
+    *,
+    metric: Metric | None = None,
+    task: str | None = None,
 ) -> dict[str, list[float]]:
     """Fit on the training split, validating each epoch; returns Keras's history.
+
+    With `metric` and `task`, validation runs eagerly after each epoch and logs the exact
+    `val_<metric>` (see EpochValidation); without them, Keras validates as usual.
 
     Raises:
         TrialFailed: The loss became NaN or infinite.
     """
+    validation = []
+    if metric is not None and task is not None:
+        validation = [EpochValidation(splits.x_val, splits.y_val, metric, task)]
+    steps = params["epochs"] * math.ceil(len(splits.x_train) / params["batch_size"])
+    # Tracing a graph costs about a second per model; below EAGER_MAX_STEPS steps running
+    # eagerly is faster (see bench/trial_overhead.py).
+    model.run_eagerly = steps <= EAGER_MAX_STEPS
     history = model.fit(
         splits.x_train,
         splits.y_train,
-        validation_data=(splits.x_val, splits.y_val),
+        validation_data=None if validation else (splits.x_val, splits.y_val),
         epochs=params["epochs"],
         batch_size=params["batch_size"],
-        callbacks=[keras.callbacks.TerminateOnNaN(), *(callbacks or [])],
+        callbacks=[StopOnNaN(), *validation, *(callbacks or [])],
         verbose=0,
     )
     losses = history.history.get("loss", [])

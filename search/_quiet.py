@@ -36,7 +36,7 @@ def load_quietly() -> None:
     with stderr_silenced():
         import keras  # noqa: F401
 
-    import mlflow  # noqa: F401  (imported first: it configures its loggers on import)
+    import mlflow.keras  # noqa: F401  (first: it configures its loggers on import)
     import optuna
 
     # Failed trials are reported by the progress bar and recorded in MLflow; Optuna's

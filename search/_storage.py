@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -35,10 +37,20 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def ensure_parent(url: str) -> None:
-    """Create the folder of a SQLite database so the first run needs no set-up."""
+    """Create the folder of a SQLite database so the first run needs no set-up.
+
+    The database is switched to write-ahead logging, which lets the workers of
+    `--workers N` read while one of them writes; the mode is stored in the file.
+    """
     path = sqlite_path(url)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with contextlib.closing(sqlite3.connect(path, timeout=SQLITE_TIMEOUT_S)) as db:
+            db.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.Error:
+        pass  # another process holds it right now; it will have set the mode already
 
 
 def artifact_root(tracking_uri: str) -> str | None:

@@ -88,7 +88,14 @@ class Objective:
         ]
         fit_started = time.perf_counter()
         try:
-            train_model(model, self.data.splits, params, callbacks)
+            train_model(
+                model,
+                self.data.splits,
+                params,
+                callbacks,
+                metric=self.metric,
+                task=self.data.problem.task,
+            )
         finally:
             self.fit_s = _since(fit_started)
             trial.set_user_attr(FIT_SECONDS_ATTR, self.fit_s)
