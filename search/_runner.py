@@ -137,7 +137,6 @@ def optimize_here(
     objective = Objective(
         setup.data,
         setup.family,
-        spec.space,
         spec.effective_space,
         setup.metric,
         study_run,

@@ -92,8 +92,8 @@ class StudyRun:
         run = client.create_run(experiment_id, tags=tags, run_name=name)
         return cls(client, experiment_id, run.info.run_id)
 
-    def start_trial(self, number: int, params: dict[str, Any]) -> str:
-        """Open a trial's child run and log its parameters."""
+    def start_trial(self, number: int) -> str:
+        """Open a trial's child run under the parent run."""
         run = self.client.create_run(
             self.experiment_id,
             run_name=f"trial-{number:04d}",
@@ -103,9 +103,11 @@ class StudyRun:
                 "tune.trial": str(number),
             },
         )
-        run_id = run.info.run_id
+        return str(run.info.run_id)
+
+    def log_params(self, run_id: str, params: dict[str, Any]) -> None:
+        """Record a trial's parameters on its child run."""
         self.client.log_batch(run_id, params=_params(params))
-        return run_id
 
     def epoch_logger(self, run_id: str) -> EpochLogger:
         """A Keras callback that records loss, val_loss and the metric per epoch."""

@@ -13,7 +13,7 @@ from optuna_integration import KerasPruningCallback
 
 from objectives import Metric, PreparedData, build_model, score, train_model
 from search._tracking import StudyRun, TrialOutcome
-from spaces import SpaceConfig, SpaceFamily, TrialFailed
+from spaces import ConfigError, SpaceConfig, SpaceFamily, TrialFailed
 
 RUN_ID_ATTR = "mlflow_run_id"
 MODEL_URI_ATTR = "model_uri"
@@ -29,7 +29,6 @@ class Objective:
         self,
         data: PreparedData,
         family: SpaceFamily,
-        family_name: str,
         config: SpaceConfig,
         metric: Metric,
         run: StudyRun,
@@ -38,7 +37,6 @@ class Objective:
     ) -> None:
         self.data = data
         self.family = family
-        self.family_name = family_name
         self.config = config
         self.metric = metric
         self.run = run
@@ -47,14 +45,12 @@ class Objective:
         self.fit_s = 0.0
 
     def __call__(self, trial: optuna.Trial) -> float:
-        for key, value in self.trial_attrs.items():
+        run_id = self.run.start_trial(trial.number)
+        for key, value in {**self.trial_attrs, RUN_ID_ATTR: run_id}.items():
             trial.set_user_attr(key, value)
-        params = self.family.suggest(trial, self.data.problem, self.config)
-        trial.set_user_attr(PARAMS_ATTR, params)
-        run_id = self.run.start_trial(trial.number, params)
-        trial.set_user_attr(RUN_ID_ATTR, run_id)
         started = time.perf_counter()
         try:
+            params = self._suggest(trial, run_id)
             value, model = self._fit(trial, params, run_id)
             self._keep_if_best(trial, run_id, value, model)
             outcome = TrialOutcome(
@@ -69,19 +65,25 @@ class Objective:
             self.run.end_trial(
                 run_id, TrialOutcome("FAIL", reason=reason, duration_s=_since(started))
             )
-            if isinstance(exc, Exception):
+            if isinstance(exc, Exception) and not isinstance(exc, ConfigError):
                 raise TrialFailed(reason) from exc
-            raise
+            raise  # Ctrl-C and a wrong configuration stop the study, not just this trial
         finally:
             _release()
         self.run.end_trial(run_id, outcome)
         return value
 
+    def _suggest(self, trial: optuna.Trial, run_id: str) -> dict[str, Any]:
+        params = self.family.suggest(trial, self.data.problem, self.config)
+        trial.set_user_attr(PARAMS_ATTR, params)
+        self.run.log_params(run_id, params)
+        return params
+
     def _fit(self, trial: optuna.Trial, params: dict[str, Any], run_id: str) -> tuple[float, Any]:
         # clear_session also wipes the seed, so seed after it (and before building).
         keras.backend.clear_session(free_memory=False)
         keras.utils.set_random_seed(self.seed + trial.number)
-        model = build_model(params, self.data.problem, self.metric, self.family_name)
+        model = build_model(params, self.data.problem, self.metric, self.family.builder)
         callbacks = [
             self.run.epoch_logger(run_id),
             KerasPruningCallback(trial, f"val_{self.metric.name}"),

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from search._quiet import load_quietly, quiet_environment
-from spaces import TASKS, TuneError
+from spaces import SPACES, TASKS, TuneError
 
 SAMPLER_NAMES = ("tpe", "random", "cmaes", "gp", "qmc")
 PRUNER_NAMES = ("median", "hyperband", "halving", "none")
@@ -38,6 +38,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     help="Target column; a comma-separated list means multi-label. Default: last column.",
 )
 @click.option("--task", type=click.Choice(TASKS), help="Override the inferred task.")
+@click.option("--space", type=click.Choice(sorted(SPACES)), help="Model family. Default: dense.")
 @click.option("--study", help="Study name. Default: derived from the data.")
 @click.option("--storage", help="Optuna storage URL. Default: sqlite:///mlruns/optuna.db")
 @click.option("--tracking-uri", help="MLflow tracking URI. Default: sqlite:///mlruns/mlflow.db")
@@ -60,6 +61,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
     type=click.Path(path_type=Path),
     help="TOML study file ([study], [space]).",
 )
+@click.option(
+    "--recycle-after", type=int, help="Replace a worker after this many trials. Default: 50."
+)
+@click.option("--max-rss-mb", type=float, help="Replace a worker above this memory. Default: 4096.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def run(config_path: Path | None, quiet: bool, **flags: Any) -> None:
     """Search Keras models for a dataset; every trial is logged to MLflow."""

@@ -20,11 +20,14 @@ Baseline = Callable[[Problem, SpaceConfig], dict[str, Any]]
 
 @dataclass(frozen=True)
 class SpaceFamily:
-    """A family of models: how to sample it, its textbook baseline, the tasks it serves."""
+    """A family of models: how to sample it, its textbook baseline, the tasks it serves,
+    and the builder that makes its models."""
 
     suggest: Suggest
     baseline: Baseline
     tasks: tuple[str, ...]
+    # Which model builder (objectives.BUILDERS) turns this family's parameters into a model.
+    builder: str = "dense"
 
 
 SPACES: dict[str, SpaceFamily] = {

@@ -85,3 +85,64 @@ def tune(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., CliResult
         return result
 
     yield invoke
+
+
+TINY_SPACE = """
+[study]
+data = "iris"
+pruner = "none"
+
+[space]
+n_layers = [1, 1]
+units = [8, 16]
+epochs = [1, 1]
+batch_sizes = [128]
+"""
+
+
+@pytest.fixture
+def tiny_config(tmp_path: Path) -> Path:
+    """A study file whose trials take well under a second: iris, one layer, one epoch."""
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY_SPACE)
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str:
+    """The URL of a real PostgreSQL server (`.ci/run` starts one and sets it).
+
+    Skips with the reason shown when none is configured, except where TUNE_REQUIRE_POSTGRES
+    is set (as in CI): there a missing server is a failure.
+    """
+    url = os.environ.get("TUNE_TEST_POSTGRES_URL")
+    if not url:
+        reason = "PostgreSQL not available: set TUNE_TEST_POSTGRES_URL (bash .ci/run starts one)"
+        if os.environ.get("TUNE_REQUIRE_POSTGRES"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return url
+
+
+@pytest.fixture
+def postgres_databases(postgres_admin_url: str) -> Iterator[tuple[str, str]]:
+    """Two fresh databases for one test: (Optuna storage URL, MLflow tracking URL)."""
+    import uuid
+
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+    names = [f"tune_{kind}_{uuid.uuid4().hex[:8]}" for kind in ("optuna", "mlflow")]
+    base = postgres_admin_url.rsplit("/", 1)[0]
+    with engine.connect() as connection:
+        for name in names:
+            connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{base}/{names[0]}", f"{base}/{names[1]}"
+    finally:
+        with engine.connect() as connection:
+            for name in names:
+                connection.execute(
+                    sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                )
+        engine.dispose()
