@@ -7,6 +7,7 @@ other threads or processes attach their trials to the right parent.
 from __future__ import annotations
 
 import time
+import urllib.request
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import keras
 import mlflow
 import numpy as np
+import sqlalchemy
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
@@ -27,6 +29,7 @@ from spaces import ConfigError
 FLUSH_EVERY_S = 5.0
 MAX_PARAM_LENGTH = 6000
 EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
+REACH_TIMEOUT_S = 10
 STATES_TO_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "FINISHED", "FAIL": "FAILED"}
 
 
@@ -43,18 +46,36 @@ class TrialOutcome:
 
 
 def connect(tracking_uri: str) -> MlflowClient:
-    """A client for the store, creating a local SQLite store's folder if needed."""
+    """A client for the store, creating a local SQLite store's folder if needed.
+
+    Raises:
+        ConfigError: The store cannot be reached (checked quickly: MLflow itself retries an
+            unreachable database for over a minute before it gives up).
+    """
     ensure_parent(tracking_uri)
-    mlflow.set_tracking_uri(tracking_uri)
     try:
+        _reach(tracking_uri)
+        mlflow.set_tracking_uri(tracking_uri)
         client = MlflowClient(tracking_uri=tracking_uri)
         client.search_experiments(max_results=1)
     except Exception as exc:  # MLflow raises many types for unreachable or bad stores
-        message = mask_text(
-            str(exc).strip().splitlines()[0] if str(exc) else repr(exc), tracking_uri
-        )
+        text = str(exc).strip()
+        message = mask_text(text.splitlines()[0] if text else repr(exc), tracking_uri)
         raise ConfigError(f"cannot open tracking store: {message}. Check --tracking-uri.") from exc
     return client
+
+
+def _reach(tracking_uri: str) -> None:
+    if tracking_uri.startswith(("http://", "https://")):
+        with urllib.request.urlopen(f"{tracking_uri.rstrip('/')}/health", timeout=REACH_TIMEOUT_S):
+            return
+    if "://" in tracking_uri and not tracking_uri.startswith(("sqlite:", "file:", "databricks")):
+        args = {"connect_timeout": REACH_TIMEOUT_S} if tracking_uri.startswith("postgres") else {}
+        engine = sqlalchemy.create_engine(tracking_uri, connect_args=args)
+        try:
+            engine.connect().close()
+        finally:
+            engine.dispose()
 
 
 def ensure_experiment(client: MlflowClient, name: str, tracking_uri: str) -> str:
