@@ -1,0 +1,85 @@
+"""Shared helpers of the benchmarks: private stores, a quiet runner, trial timings."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+from search._quiet import load_quietly
+
+load_quietly()
+
+import optuna  # noqa: E402
+from mlflow import MlflowClient  # noqa: E402
+
+from search._runner import run  # noqa: E402
+from search._spec import StudySpec  # noqa: E402
+
+
+@contextmanager
+def private_stores() -> Iterator[tuple[str, str]]:
+    """A throw-away (Optuna storage URL, MLflow tracking URI) pair; the cwd moves there too."""
+    here = Path.cwd()
+    with tempfile.TemporaryDirectory(prefix="tune-bench-") as root:
+        os.chdir(root)
+        try:
+            yield f"sqlite:///{root}/optuna.db", f"sqlite:///{root}/mlflow.db"
+        finally:
+            os.chdir(here)
+
+
+def timed_run(spec: StudySpec) -> float:
+    """Run a study quietly; returns its wall time in seconds."""
+    started = time.perf_counter()
+    run(spec, show_progress=False, announce=lambda line: None)
+    return time.perf_counter() - started
+
+
+def finished_trials(storage: str, study: str) -> list[optuna.trial.FrozenTrial]:
+    """The study's finished trials, in order."""
+    trials = optuna.load_study(study_name=study, storage=storage).get_trials(deepcopy=False)
+    return [t for t in trials if t.state.is_finished()]
+
+
+def trial_seconds(trial: optuna.trial.FrozenTrial) -> float:
+    """From the trial's creation (before sampling) to its end (after logging)."""
+    assert trial.datetime_start is not None and trial.datetime_complete is not None
+    return (trial.datetime_complete - trial.datetime_start).total_seconds()
+
+
+def child_metric(tracking_uri: str, study: str, key: str) -> dict[int, float]:
+    """A metric of every trial's child run, by trial number."""
+    client = MlflowClient(tracking_uri=tracking_uri)
+    experiment = client.get_experiment_by_name(study)
+    assert experiment is not None
+    runs = client.search_runs(
+        [experiment.experiment_id], "tags.`tune.role` = 'trial'", max_results=10_000
+    )
+    return {
+        int(r.data.tags["tune.trial"]): r.data.metrics[key] for r in runs if key in r.data.metrics
+    }
+
+
+def median(values: list[float]) -> float:
+    """The median, or NaN for no values."""
+    return statistics.median(values) if values else float("nan")
+
+
+def report(title: str, rows: list[tuple[str, Any]]) -> None:
+    """Print a small aligned table."""
+    print(f"\n{title}")
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        shown = f"{value:.4g}" if isinstance(value, float) else str(value)
+        print(f"  {name:<{width}}  {shown}")
