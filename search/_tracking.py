@@ -43,6 +43,7 @@ class TrialOutcome:
     duration_s: float = 0.0
     n_params: int | None = None
     fit_s: float | None = None
+    rss_mb: float | None = None
 
 
 def connect(tracking_uri: str) -> MlflowClient:
@@ -209,6 +210,8 @@ def end_run(
         metrics["n_params"] = float(outcome.n_params)
     if outcome.fit_s is not None:
         metrics["fit_s"] = outcome.fit_s
+    if outcome.rss_mb is not None:
+        metrics["rss_mb"] = outcome.rss_mb
     tags = {"tune.state": outcome.state}
     if outcome.reason:
         tags["tune.fail_reason"] = outcome.reason[:5000]

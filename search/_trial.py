@@ -5,10 +5,12 @@ from __future__ import annotations
 import gc
 import math
 import time
+from dataclasses import replace
 from typing import Any
 
 import keras
 import optuna
+import psutil
 from optuna_integration import KerasPruningCallback
 
 from objectives import Metric, PreparedData, build_model, score, train_model
@@ -56,6 +58,7 @@ class Objective:
             outcome = TrialOutcome(
                 "COMPLETE", value, None, _since(started), model.count_params(), self.fit_s
             )
+            del model
         except optuna.TrialPruned:
             self.run.end_trial(run_id, TrialOutcome("PRUNED", duration_s=_since(started)))
             raise
@@ -70,7 +73,8 @@ class Objective:
             raise  # Ctrl-C and a wrong configuration stop the study, not just this trial
         finally:
             _release()
-        self.run.end_trial(run_id, outcome)
+        # The worker's memory after the trial is released, so growth shows in the MLflow UI.
+        self.run.end_trial(run_id, replace(outcome, rss_mb=_rss_mb()))
         return value
 
     def _suggest(self, trial: optuna.Trial, run_id: str) -> dict[str, Any]:
@@ -130,6 +134,10 @@ def describe(exc: BaseException) -> str:
         return "interrupted by the user (Ctrl-C)"
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _rss_mb() -> float:
+    return float(psutil.Process().memory_info().rss / 2**20)
 
 
 def _since(started: float) -> float:
