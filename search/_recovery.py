@@ -17,6 +17,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from optuna.trial import FrozenTrial, TrialState
 
+from search._storage import retry_once
 from search._tracking import TrialOutcome, end_run
 
 OWNER_ATTR = "owner"
@@ -52,7 +53,7 @@ class StaleTrialHandler:
 
     def __init__(self, tracking_uri: str) -> None:
         self.tracking_uri = tracking_uri
-        self.retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)
+        self.retry = retry_once()
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
         run_id = trial.user_attrs.get(RUN_ID_ATTR)
@@ -89,9 +90,7 @@ def _fail_trial(study: optuna.Study, trial: FrozenTrial, client: MlflowClient) -
     run_id = trial.user_attrs.get(RUN_ID_ATTR)
     if run_id:
         _close_run(client, run_id, DEAD_REASON)
-    optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)(
-        study, storage.get_trial(trial._trial_id)
-    )
+    retry_once()(study, storage.get_trial(trial._trial_id))
     return 1
 
 

@@ -16,11 +16,12 @@ from search._guards import FailureGuard, MemoryGuard, TooManyFailures
 from search._progress import Progress
 from search._pruners import make_pruner
 from search._recovery import OWNER_ATTR, StaleTrialHandler, owner_tag, recover
+from search._report import log_report
 from search._samplers import make_sampler
 from search._spec import StudySpec
 from search._storage import mask_url, open_storage
 from search._study import Setup, baseline_trial, best_trial, check_existing, make_setup, open_study
-from search._tracking import StudyRun, connect, ensure_experiment
+from search._tracking import StudyRun, connect, ensure_experiment, warm_up_model_logging
 from search._trial import MODEL_URI_ATTR, PARAMS_ATTR, Objective
 from search._workers import JobFactory, Launcher, WorkerJob
 from spaces import TrialFailed, TuneError
@@ -86,7 +87,11 @@ def run(
     except BaseException:
         _close_after_stop(study, study_run, experiment_id, "FAILED")
         raise
-    return finish(study, setup, study_run)
+    result = finish(study, setup, study_run)
+    if spec.report:
+        for note in log_report(study, study_run.client, study_run.run_id):
+            announce(f"Note: {note}")
+    return result
 
 
 def _announce_setup(setup: Setup, announce: Callable[[str], None]) -> None:
@@ -147,6 +152,7 @@ def optimize_here(
     callbacks: list[Callable[[optuna.Study, FrozenTrial], None]] = [guard]
     callbacks += [MemoryGuard(spec.max_rss_mb)] if attrs else []
     callbacks += [progress] if progress is not None else []
+    warm_up_model_logging()
     # Everything alive now (modules, data) lives for the whole run; freezing it keeps the
     # per-trial garbage collection from walking TensorFlow's object graph each time.
     gc.freeze()

@@ -14,6 +14,9 @@ from search._samplers import SAMPLERS
 from spaces import SPACES, TASKS, ConfigError, SpaceConfig, check_choice
 
 _FILE_TABLES = ("study", "space")
+# NumPy's generators take seeds below 2**32, and each trial seeds Keras with seed + number;
+# below 2**31 leaves room for as many trials as a study can hold.
+MAX_SEED = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class StudySpec:
     recycle_after: int = 50
     max_rss_mb: float = 4096.0
     max_failures: int = 10
+    report: bool = True
     space_config: SpaceConfig = field(default_factory=SpaceConfig)
 
     def __post_init__(self) -> None:
@@ -47,6 +51,8 @@ class StudySpec:
         if self.task is not None:
             check_choice("task", self.task, TASKS)
         _positive("trials", self.trials)
+        if isinstance(self.seed, bool) or not 0 <= self.seed <= MAX_SEED:
+            raise ConfigError(f"seed must be between 0 and {MAX_SEED}, but got seed={self.seed}.")
         _positive("workers", self.workers)
         _positive("recycle_after", self.recycle_after)
         _positive("max_failures", self.max_failures)
@@ -111,8 +117,8 @@ def _study_values(table: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _check_type(key: str, value: Any, annotation: str) -> None:
-    if isinstance(value, bool):
-        ok = False
+    if annotation == "bool" or isinstance(value, bool):
+        ok = annotation == "bool" and isinstance(value, bool)
     elif "int" in annotation and "float" not in annotation:
         ok = isinstance(value, int)
     elif "float" in annotation:

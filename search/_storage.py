@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 import sqlite3
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -81,16 +82,25 @@ def open_storage(
     beat: dict[str, object] = {
         "heartbeat_interval": HEARTBEAT_INTERVAL,
         "grace_period": GRACE_PERIOD,
-        "heartbeat_stale_trial_callback": stale_callback
-        or optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1),
+        "heartbeat_stale_trial_callback": stale_callback or retry_once(),
     }
     try:
-        return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **beat)  # type: ignore[arg-type]
+        with warnings.catch_warnings():
+            # Heartbeats are marked experimental; tune relies on them knowingly.
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **beat)  # type: ignore[arg-type]
     except (sqlalchemy.exc.SQLAlchemyError, ValueError, ImportError) as exc:
         raise ConfigError(
             f"cannot open storage '{mask_url(url)}': {mask_text(_first_line(exc), url)}. "
             "Check --storage."
         ) from exc
+
+
+def retry_once() -> optuna.storages.RetryHeartbeatStaleTrialCallback:
+    """Optuna's callback that re-enqueues a stale trial's parameters, once."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)
 
 
 def mask_url(url: str) -> str:

@@ -219,6 +219,20 @@ def end_run(
     client.set_terminated(run_id, status or STATES_TO_STATUS.get(outcome.state, "KILLED"))
 
 
+def warm_up_model_logging() -> None:
+    """Pay MLflow's one-time cost of logging a model before the trials, not inside one.
+
+    The first `log_model` of a process maps every installed module to its package (about
+    1.5 s) to check the model's requirements; the map is cached for later calls.
+    """
+    try:
+        from mlflow.utils import requirements_utils
+
+        requirements_utils._init_modules_to_packages_map()
+    except (ImportError, AttributeError):  # a private helper: absent in another MLflow
+        pass
+
+
 def _params(values: dict[str, Any]) -> list[Param]:
     return [Param(k, str(v)[:MAX_PARAM_LENGTH]) for k, v in values.items()]
 

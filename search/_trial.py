@@ -146,6 +146,9 @@ def _since(started: float) -> float:
 
 def _release() -> None:
     # Keras keeps graphs and layer names alive between fits; drop them so memory stays flat.
-    # The collection is cheap because the runner freezes the objects of the imports first.
+    # What survives a full collection is long-lived (modules, data, caches); freezing it
+    # keeps the next trial's collection to that trial's own objects, a few ms instead of
+    # a walk over all of TensorFlow's.
     keras.backend.clear_session(free_memory=False)
     gc.collect()
+    gc.freeze()

@@ -65,6 +65,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
     "--recycle-after", type=int, help="Replace a worker after this many trials. Default: 50."
 )
 @click.option("--max-rss-mb", type=float, help="Replace a worker above this memory. Default: 4096.")
+@click.option(
+    "--report/--no-report",
+    default=None,
+    help="Log the study's plots to its MLflow run at the end. Default: on.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def run(config_path: Path | None, quiet: bool, **flags: Any) -> None:
     """Search Keras models for a dataset; every trial is logged to MLflow."""
@@ -110,6 +115,13 @@ def _fail(message: str, code: int, debug: bool) -> int:
     first = message.strip().splitlines()[0] if message.strip() else "failed"
     click.echo(f"error: {first}", err=True)
     return code
+
+
+# Inspection and shipping: tune ui, studies, trials, best, report, export, predict.
+from search._inspect_cli import COMMANDS  # noqa: E402
+
+for _command in COMMANDS:
+    cli.add_command(_command)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,8 @@ def test_run_logs_one_child_run_per_trial(tune, stores) -> None:
     assert parent.data.tags["tune.task"] == "multiclass"
     assert parent.data.tags["tune.n0"] == "8"
     assert "test_accuracy" in parent.data.metrics
+    plots = {a.path for a in client.list_artifacts(parent.info.run_id, "plots")}
+    assert "plots/report.html" in plots
 
     children = _child_runs(client, experiment.experiment_id, parent.info.run_id)
     assert len(children) == len(study.trials)

@@ -48,7 +48,7 @@ def test_failed_trials_are_recorded_and_the_study_goes_on(
     tune, stores, tmp_path, broken_spaces
 ) -> None:
     tune("run", "--config", _config(tmp_path, "flaky"), "--trials", "5", "--max-epochs", "3",
-         "--quiet", *stores.flags())  # fmt: skip
+         "--quiet", "--no-report", *stores.flags())  # fmt: skip
 
     trials = stores_view.trials(stores.storage, "iris")
     states = [t.state.name for t in trials]
@@ -68,7 +68,7 @@ def test_failed_trials_are_recorded_and_the_study_goes_on(
 
 def test_a_streak_of_failures_stops_the_run(tune, stores, tmp_path, broken_spaces) -> None:
     result = tune("run", "--config", _config(tmp_path, "failing"), "--trials", "10",
-                  "--max-failures", "3", "--quiet", *stores.flags(), code=1)  # fmt: skip
+                  "--max-failures", "3", "--quiet", "--no-report", *stores.flags(), code=1)  # fmt: skip
     assert result.err.strip().splitlines()[-1].startswith("error: 3 trials failed in a row")
     assert "Traceback" not in result.err
     assert stores_view.states(stores_view.trials(stores.storage, "iris")) == {"FAIL": 3}

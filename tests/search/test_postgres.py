@@ -22,7 +22,7 @@ def test_processes_on_several_machines_share_one_study(
     # its database on start); then every process joins the same study.
     optuna.storages.RDBStorage(storage)
     MlflowClient(tracking_uri=tracking).search_experiments()
-    common = ["--config", str(tiny_config), "--study", "shared", "--quiet",
+    common = ["--config", str(tiny_config), "--study", "shared", "--quiet", "--no-report",
               "--storage", storage, "--tracking-uri", tracking]  # fmt: skip
     machines = [
         subprocess.Popen(

@@ -62,7 +62,7 @@ def _config(tmp_path: Path) -> str:
 
 
 def test_kill_then_rerun_resumes(tune, stores, tmp_path) -> None:
-    args = ["run", "--config", _config(tmp_path), "--quiet", *stores.flags()]
+    args = ["run", "--config", _config(tmp_path), "--quiet", "--no-report", *stores.flags()]
     process = subprocess.Popen([sys.executable, "-m", "search", *args, "--trials", "5"])
     try:
         _wait_for(lambda: _running_after_a_complete(stores.storage) is not None)
@@ -93,7 +93,17 @@ def test_kill_then_rerun_resumes(tune, stores, tmp_path) -> None:
 
 
 def test_a_killed_worker_is_replaced_and_its_trial_retried(tune, stores, tmp_path) -> None:
-    args = ["run", "--config", _config(tmp_path), "--quiet", "--workers", "2", "--trials", "4"]
+    args = [
+        "run",
+        "--config",
+        _config(tmp_path),
+        "--quiet",
+        "--no-report",
+        "--workers",
+        "2",
+        "--trials",
+        "4",
+    ]
     process = subprocess.Popen([sys.executable, "-m", "search", *args, *stores.flags()])
     try:
         _wait_for(lambda: _running_after_a_complete(stores.storage) is not None)

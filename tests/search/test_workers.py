@@ -29,7 +29,7 @@ def test_four_workers_share_the_default_local_store(tune, stores, tiny_config) -
 def test_workers_are_recycled_after_their_quota(tune, stores, tiny_config) -> None:
     tune(
         "run", "--config", str(tiny_config), "--workers", "2", "--trials", "6",
-        "--recycle-after", "2", "--quiet", *stores.flags(),
+        "--recycle-after", "2", "--quiet", "--no-report", *stores.flags(),
     )  # fmt: skip
     trials = stores_view.trials(stores.storage, "iris")
     assert len(trials) == 6
@@ -45,7 +45,7 @@ def test_a_worker_above_the_memory_limit_is_replaced(tune, stores, tiny_config) 
     # Any real process is above 1 MB, so every worker stops after one trial.
     tune(
         "run", "--config", str(tiny_config), "--workers", "2", "--trials", "3",
-        "--max-rss-mb", "1", "--quiet", *stores.flags(),
+        "--max-rss-mb", "1", "--quiet", "--no-report", *stores.flags(),
     )  # fmt: skip
     trials = stores_view.trials(stores.storage, "iris")
     assert stores_view.states(trials) == {"COMPLETE": 3}
