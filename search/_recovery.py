@@ -17,12 +17,10 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from optuna.trial import FrozenTrial, TrialState
 
+from search._names import FAIL_REASON_ATTR, OWNER_ATTR, RUN_ID_ATTR
 from search._storage import retry_once
 from search._tracking import TrialOutcome, end_run
 
-OWNER_ATTR = "owner"
-RUN_ID_ATTR = "mlflow_run_id"
-FAIL_REASON_ATTR = "fail_reason"
 DEAD_REASON = "the worker running this trial died (killed or crashed)"
 STALE_REASON = "the worker running this trial stopped sending heartbeats"
 

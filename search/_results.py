@@ -16,21 +16,19 @@ from typing import TYPE_CHECKING, Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from search._names import (
+    BASELINE_ATTR,
+    FAIL_REASON_ATTR,
+    MODEL_URI_ATTR,
+    PARAMS_ATTR,
+    RUN_ID_ATTR,
+)
 from search._storage import mask_text, mask_url, open_storage, sqlite_path
 from spaces import ConfigError, TuneError, check_choice
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
     from mlflow.entities import Run
-
-# The attributes that `search._trial` and `search._study` write. They are repeated here
-# because importing those modules loads TensorFlow; tests/search/test_results.py keeps
-# the two copies equal.
-PARAMS_ATTR = "params"
-RUN_ID_ATTR = "mlflow_run_id"
-MODEL_URI_ATTR = "model_uri"
-FAIL_REASON_ATTR = "fail_reason"
-BASELINE_ATTR = "baseline"
 
 
 def open_existing(storage_url: str) -> optuna.storages.BaseStorage:

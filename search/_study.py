@@ -12,6 +12,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from objectives import BUILTINS, Metric, PreparedData, get_metric, prepare
+from search._names import BASELINE_ATTR, SCHEMA_ATTR
 from search._pruners import make_pruner
 from search._samplers import make_sampler
 from search._spec import StudySpec
@@ -20,8 +21,6 @@ from spaces import ConfigError, SpaceFamily, get_space
 
 # Study attributes that must match when a run adds trials to an existing study.
 IDENTITY_ATTRS = ("data", "target", "task", "metric", "space")
-SCHEMA_ATTR = "schema"
-BASELINE_ATTR = "baseline"
 
 TrialHook = Callable[[optuna.Study, FrozenTrial], None]
 

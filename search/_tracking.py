@@ -21,6 +21,7 @@ from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
+from search._names import EXPERIMENT_KIND
 from search._storage import artifact_root, ensure_parent, mask_text
 from spaces import ConfigError
 
@@ -28,7 +29,6 @@ from spaces import ConfigError
 # fraction of a trial while a long trial still shows progress in the UI.
 FLUSH_EVERY_S = 5.0
 MAX_PARAM_LENGTH = 6000
-EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
 REACH_TIMEOUT_S = 10
 STATES_TO_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "FINISHED", "FAIL": "FAILED"}
 

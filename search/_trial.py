@@ -14,14 +14,15 @@ import psutil
 from optuna_integration import KerasPruningCallback
 
 from objectives import Metric, PreparedData, build_model, score, train_model
+from search._names import (
+    FAIL_REASON_ATTR,
+    FIT_SECONDS_ATTR,
+    MODEL_URI_ATTR,
+    PARAMS_ATTR,
+    RUN_ID_ATTR,
+)
 from search._tracking import StudyRun, TrialOutcome
 from spaces import ConfigError, SpaceConfig, SpaceFamily, TrialFailed
-
-RUN_ID_ATTR = "mlflow_run_id"
-MODEL_URI_ATTR = "model_uri"
-FAIL_REASON_ATTR = "fail_reason"
-PARAMS_ATTR = "params"
-FIT_SECONDS_ATTR = "fit_s"
 
 
 class Objective:

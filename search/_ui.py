@@ -21,6 +21,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from search._names import EXPERIMENT_KIND
 from search._results import tracking_client
 from search._storage import artifact_root, mask_url, sqlite_path
 from spaces import ConfigError
@@ -28,8 +29,6 @@ from spaces import ConfigError
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
-# The tag `search._tracking` puts on new experiments; repeated so `tune ui` need not load Keras.
-EXPERIMENT_KIND = ("mlflow.experimentKind", "custom_model_development")
 WORKFLOW_QUERY = "workflowType=machine_learning"
 # MLflow's job runner starts eight worker processes for GenAI features that tune does not
 # use; on two cores they triple the server's start-up. The user's environment still wins.
@@ -182,7 +181,7 @@ def _study_experiments(
 
 def _tag_kind(client: MlflowClient, experiment_ids: list[str]) -> None:
     # Studies logged before the tag existed would open in the GenAI view; tag them now.
-    key, value = EXPERIMENT_KIND
+    ((key, value),) = EXPERIMENT_KIND.items()
     for experiment_id in experiment_ids:
         if client.get_experiment(experiment_id).tags.get(key) != value:
             client.set_experiment_tag(experiment_id, key, value)

@@ -18,12 +18,12 @@ from multiprocessing.process import BaseProcess
 
 import optuna
 
+from search._names import WORKER_ATTR
 from search._progress import Progress
 from search._spec import StudySpec
 
 EXIT_TOO_MANY_FAILURES = 3
 POLL_S = 0.5
-WORKER_ATTR = "worker"
 
 
 @dataclass(frozen=True)

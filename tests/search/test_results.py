@@ -12,7 +12,6 @@ import optuna
 import pytest
 from mlflow import MlflowClient
 
-from search import _results
 from search._results import FORMATTERS, render, render_one
 from tests.conftest import Stores
 from tests.search.built import built_study
@@ -114,16 +113,6 @@ def test_a_missing_store_is_refused_and_not_created(tune, tmp_path: Path) -> Non
     err = tune("studies", "--storage", storage, code=2).err
     assert "no study store at" in err and "run `tune run` first" in err
     assert not (tmp_path / "none").exists()
-
-
-def test_attribute_names_match_the_modules_that_write_them() -> None:
-    from search import _study, _trial
-
-    assert _results.PARAMS_ATTR == _trial.PARAMS_ATTR
-    assert _results.RUN_ID_ATTR == _trial.RUN_ID_ATTR
-    assert _results.MODEL_URI_ATTR == _trial.MODEL_URI_ATTR
-    assert _results.FAIL_REASON_ATTR == _trial.FAIL_REASON_ATTR
-    assert _results.BASELINE_ATTR == _study.BASELINE_ATTR
 
 
 def test_cli_formats_are_the_registry() -> None:
