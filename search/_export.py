@@ -22,10 +22,9 @@ import optuna
 from optuna.trial import FrozenTrial
 
 from objectives import Metric, PreparedData, build_model, get_metric, prepare, score, train_model
+from search._names import MODEL_URI_ATTR, RUN_ID_ATTR
 from search._predict import META_FILE, MODEL_FILE, SAVED_MODEL_DIR
 from search._results import (
-    MODEL_URI_ATTR,
-    RUN_ID_ATTR,
     load_study,
     open_existing,
     real_params,
