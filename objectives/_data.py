@@ -12,7 +12,7 @@ from sklearn.model_selection import train_test_split
 from objectives._preprocess import Preprocessor
 from objectives._sources import load_frame
 from objectives._task import TargetEncoding, infer_task
-from spaces import DataError, Problem
+from spaces import ConfigError, DataError, Problem
 
 MIN_ROWS = 10
 VALIDATION_FRACTION = 0.2
@@ -91,7 +91,10 @@ def target_columns(frame: pd.DataFrame, target: str | None) -> list[str]:
     """Resolve --target against the frame's columns (default: the last column)."""
     if target is None or not target.strip():
         return [str(frame.columns[-1])]
-    names = [name.strip() for name in target.split(",") if name.strip()]
+    # "a,a" names one column, not two labels that are the same column.
+    names = list(dict.fromkeys(name.strip() for name in target.split(",") if name.strip()))
+    if not names:
+        raise ConfigError(f"target must name at least one column, but got target={target!r}.")
     missing = [name for name in names if name not in frame.columns]
     if missing:
         shown = ", ".join(map(str, frame.columns[:12])) + (", ..." if frame.shape[1] > 12 else "")
@@ -132,9 +135,12 @@ def _strata(frame: pd.DataFrame, encoding: TargetEncoding) -> pd.Series | None:
         return None
     column = frame[encoding.columns[0]]
     counts = column.value_counts()
+    counts = counts[counts > 0]  # a categorical dtype also counts its unused categories
     if counts.min() < 3:
+        rare = counts.idxmin()
+        rare = rare.item() if isinstance(rare, np.generic) else rare  # 7, not np.int64(7)
         raise DataError(
-            f"class {counts.idxmin()!r} has only {counts.min()} row(s); every class needs "
+            f"class {rare!r} has only {counts.min()} row(s); every class needs "
             "at least 3 rows, one for each of train, validation and test."
         )
     return column
@@ -148,7 +154,10 @@ def _split_once(
             frame, test_size=fraction, stratify=stratify, random_state=seed
         )
     except ValueError as exc:
-        raise DataError(f"cannot split the data: {exc}. Add rows or merge rare classes.") from exc
+        reason = str(exc).strip().rstrip(".")
+        raise DataError(
+            f"cannot split the data: {reason}. Add rows or merge rare classes."
+        ) from exc
     return first, second
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import keras
 import numpy as np
 from sklearn import metrics as skm
+from sklearn.exceptions import UndefinedMetricWarning
 
 from spaces import ConfigError, TrialFailed, check_choice
 
@@ -47,10 +50,19 @@ def _f1(y: np.ndarray, p: np.ndarray, task: str) -> float:
 
 
 def _auc(y: np.ndarray, p: np.ndarray, task: str) -> float:
-    try:
-        return float(skm.roc_auc_score(y, p, average="macro"))
-    except ValueError as exc:
-        raise TrialFailed(f"AUC is undefined on this split: {exc}") from exc
+    # scikit-learn 1.9 returns NaN (with a warning) where older releases raised.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        try:
+            value = float(skm.roc_auc_score(y, p, average="macro"))
+        except ValueError as exc:
+            raise TrialFailed(f"AUC is undefined on this split: {exc}") from exc
+    if not math.isfinite(value):
+        raise TrialFailed(
+            "AUC is undefined on this split: a class or label has only positive or only "
+            "negative rows; choose --metric accuracy or f1."
+        )
+    return value
 
 
 def _keras_accuracy(task: str) -> keras.metrics.Metric:

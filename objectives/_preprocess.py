@@ -6,6 +6,7 @@ pickles: loading an export never runs code that came with it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -17,11 +18,14 @@ from spaces import DataError
 # Beyond this many distinct values a text column keeps only its most frequent categories;
 # the rest encode as all zeros, like a category never seen in training.
 MAX_CATEGORIES = 32
+# Standardised values are clipped here, so one wild outlier outside the training range
+# cannot overflow float32 and turn every trial's loss into NaN.
+MAX_STANDARD_SCORE = 1e6
 
 
 @dataclass(frozen=True)
 class NumericColumn:
-    """A numeric input: missing values take the training median, then it is standardised."""
+    """A numeric input: missing or infinite values take the training median, then standardised."""
 
     name: str
     fill: float
@@ -100,12 +104,19 @@ def _is_numeric(column: pd.Series) -> bool:
 
 
 def _fit_numeric(name: str, column: pd.Series) -> NumericColumn:
+    column = column.where(np.isfinite(column))
     if column.notna().sum() == 0:
         return NumericColumn(name=name, fill=0.0, mean=0.0, scale=1.0)
     fill = float(column.median())
     filled = column.fillna(fill)
-    scale = float(filled.std(ddof=0))
-    return NumericColumn(name=name, fill=fill, mean=float(filled.mean()), scale=scale or 1.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, scale = float(filled.mean()), float(filled.std(ddof=0))
+    if not (math.isfinite(mean) and math.isfinite(scale)):
+        raise DataError(
+            f"column '{name}' holds values too large to standardise (up to "
+            f"{filled.abs().max():.3g}); rescale that column."
+        )
+    return NumericColumn(name=name, fill=fill, mean=mean, scale=scale or 1.0)
 
 
 def _fit_categorical(name: str, column: pd.Series) -> CategoricalColumn:
@@ -123,8 +134,10 @@ def _numeric_block(columns: tuple[NumericColumn, ...], frame: pd.DataFrame) -> n
     fill = np.array([c.fill for c in columns])
     mean = np.array([c.mean for c in columns])
     scale = np.array([c.scale for c in columns])
-    block = np.where(np.isnan(block), fill, block)
-    return (block - mean) / scale
+    block = np.where(np.isfinite(block), block, fill)
+    with np.errstate(over="ignore", invalid="ignore"):
+        scores = (block - mean) / scale
+    return np.clip(scores, -MAX_STANDARD_SCORE, MAX_STANDARD_SCORE)
 
 
 def _as_float(column: pd.Series, name: str) -> np.ndarray:

@@ -41,6 +41,10 @@ def load_frame(source: str) -> pd.DataFrame:
         ConfigError: The name is neither a built-in nor a file of a known kind.
         DataError: The file is missing, unreadable or empty.
     """
+    if not source.strip():
+        raise ConfigError(
+            f"data must be a built-in dataset name or a file path, but got data={source!r}."
+        )
     if source in BUILTINS:
         return BUILTINS[source]()
     path = Path(source)
@@ -55,12 +59,14 @@ def load_frame(source: str) -> pd.DataFrame:
             f"cannot read '{source}': unsupported file type '{suffix or path.name}'. "
             f"Use a file ending in {', '.join(sorted(_READERS))}."
         )
-    if not path.is_file():
+    if not path.exists():
         raise DataError(f"data file '{source}' does not exist; check the path given to --data.")
     frame = _read(path, suffix)
     if frame.empty:
         raise DataError(f"data file '{source}' has no rows; give a file with a header and data.")
-    return frame
+    # A Parquet file may restore an index with repeated labels, which would make the
+    # splits select rows by label twice; rows are identified by position from here on.
+    return frame.reset_index(drop=True)
 
 
 def _read(path: Path, suffix: str) -> pd.DataFrame:

@@ -12,6 +12,9 @@ from spaces import TASKS, ConfigError, DataError, check_choice
 
 # An integer-valued numeric target with at most this many distinct values is read as classes.
 MAX_CLASSES_FOR_INTEGERS = 20
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+# A text target whose values are at least this share numbers is a numeric one with typos.
+STRAY_TEXT_SHARE = 0.9
 
 
 @dataclass(frozen=True)
@@ -63,17 +66,23 @@ def infer_task(target: pd.DataFrame, forced: str | None = None) -> tuple[TargetE
     if forced is not None:
         check_choice("task", forced, TASKS)
     columns = tuple(str(c) for c in target.columns)
+    if len(columns) > 1 and forced not in (None, "multilabel"):
+        raise ConfigError(
+            f"--task {forced} needs one target column, but got {len(columns)} "
+            f"({', '.join(columns)}); drop --task or give one --target."
+        )
     if len(columns) > 1 or forced == "multilabel":
-        return _multilabel(target, columns), f"{len(columns)} target columns of 0/1 -> multilabel"
+        reason = "--task multilabel was given" if forced else f"{len(columns)} 0/1 target columns"
+        return _multilabel(target, columns), f"{reason} -> multilabel"
     column = target[columns[0]]
     if forced == "regression":
         _numeric(column)
         return TargetEncoding("regression", columns), "--task regression was given"
     classes = _classes(column)
-    task, reason = forced or _guess(column, classes), "--task was given"
-    if forced is None:
-        reason = _reason(columns[0], column, classes, task)
+    task = forced or _guess(column, classes)
+    reason = f"--task {forced} was given" if forced else _reason(columns[0], column, classes, task)
     if task == "regression":
+        _numeric(column)
         return TargetEncoding("regression", columns), reason
     if len(classes) < 2:
         raise DataError(
@@ -87,10 +96,25 @@ def infer_task(target: pd.DataFrame, forced: str | None = None) -> tuple[TargetE
 
 def _guess(column: pd.Series, classes: tuple[Any, ...]) -> str:
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-        integral = bool(np.all(np.mod(column.to_numpy(dtype=np.float64), 1) == 0))
+        with np.errstate(invalid="ignore"):  # inf has no remainder; it is not integral
+            integral = bool(np.all(np.mod(column.to_numpy(dtype=np.float64), 1) == 0))
         if not integral or len(classes) > MAX_CLASSES_FOR_INTEGERS:
             return "regression"
+    elif len(classes) > MAX_CLASSES_FOR_INTEGERS:
+        _refuse_stray_text(column)
     return "binary" if len(classes) <= 2 else "multiclass"
+
+
+def _refuse_stray_text(column: pd.Series) -> None:
+    # A numeric column with a few placeholders ("-", "?") reads as text; taking it for
+    # hundreds of classes would fail later with a confusing "class has only 1 row".
+    numbers = pd.to_numeric(column, errors="coerce")
+    if numbers.isna().any() and numbers.notna().mean() >= STRAY_TEXT_SHARE:
+        stray = column[numbers.isna()].iloc[0]
+        raise DataError(
+            f"target '{column.name}' is numeric except for values such as {stray!r}; "
+            "fix or drop those rows, or pass --task multiclass if they are classes."
+        )
 
 
 def _reason(name: str, column: pd.Series, classes: tuple[Any, ...], task: str) -> str:
@@ -129,7 +153,18 @@ def _numeric(column: pd.Series) -> np.ndarray:
             f"target '{column.name}' is not numeric, so it cannot be a regression target; "
             "drop --task regression or choose a numeric --target."
         )
-    return column.to_numpy(dtype=np.float64)
+    values = column.to_numpy(dtype=np.float64)
+    if not np.all(np.isfinite(values)):
+        raise DataError(
+            f"regression target '{column.name}' holds infinite values; fix or drop those rows."
+        )
+    largest = float(np.abs(values).max(initial=0.0))
+    if largest > FLOAT32_MAX:  # the model trains in float32, where such a value is infinite
+        raise DataError(
+            f"regression target '{column.name}' holds values too large for float32 "
+            f"(up to {largest:.3g}); rescale the target."
+        )
+    return values
 
 
 def _codes(column: pd.Series, classes: tuple[Any, ...]) -> np.ndarray:

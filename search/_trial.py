@@ -87,7 +87,7 @@ class Objective:
     def _fit(self, trial: optuna.Trial, params: dict[str, Any], run_id: str) -> tuple[float, Any]:
         # clear_session also wipes the seed, so seed after it (and before building).
         keras.backend.clear_session(free_memory=False)
-        keras.utils.set_random_seed(self.seed + trial.number)
+        keras.utils.set_random_seed((self.seed + trial.number) % 2**32)
         model = build_model(params, self.data.problem, self.metric, self.family.builder)
         callbacks = [
             self.run.epoch_logger(run_id),

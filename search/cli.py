@@ -94,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
         cli.main(args=args, prog_name="tune", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
+    except click.UsageError as exc:  # a wrong flag or value: one line, like every other error
+        hint = f" (see tune {exc.ctx.info_name} --help)" if exc.ctx and exc.ctx.parent else ""
+        return _fail(exc.format_message() + hint, exc.exit_code, debug)
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code

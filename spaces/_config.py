@@ -113,7 +113,8 @@ def _check_choices(key: str, value: Any) -> tuple[Any, ...]:
     if not isinstance(value, list | tuple) or not value:
         raise ConfigError(f"{key} must be a non-empty list, but got {key}={value!r}.")
     valid = _CHOICES[key]
-    bad = [v for v in value if v not in valid or isinstance(v, bool)]
+    # `32.0 in (32,)` holds, but Keras refuses a float batch size, so types must match too.
+    bad = [v for v in value if v not in valid or type(v) is not type(valid[0])]
     if bad:
         raise ConfigError(
             f"{key} has invalid value(s) {bad}. Use values from: {', '.join(map(str, valid))}."

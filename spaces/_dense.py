@@ -50,10 +50,11 @@ def dense_baseline(problem: Problem, config: SpaceConfig) -> dict[str, Any]:
     log2_n0 = min(max(int(math.log2(problem.n0)), low), high)
     losses = task_losses(problem, config)
     canonical = TASK_TABLE[problem.task].loss
+    n_layers = min(max(2, config.n_layers[0]), config.n_layers[1])
     return {
-        "n_layers": min(max(2, config.n_layers[0]), config.n_layers[1]),
-        "log2_units_0": log2_n0,
-        "log2_units_1": log2_n0,
+        "n_layers": n_layers,
+        # Only the layers that exist: a width for a missing layer is no point of the space.
+        **{f"log2_units_{i}": log2_n0 for i in range(n_layers)},
         "initializer": _prefer("glorot_uniform", config.initializers),
         "activation": _prefer("relu", config.activations),
         "dropout": config.dropout[0],

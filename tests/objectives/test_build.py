@@ -1,0 +1,132 @@
+"""Model building from a parameter dict: the table's output layer, the params' hidden layers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import pytest
+
+from objectives import BUILDERS, OPTIMIZERS, build_model, get_metric, make_optimizer
+from spaces import OPTIMIZERS as SPACE_OPTIMIZERS
+from spaces import TASK_TABLE, TASKS, ConfigError, Problem
+
+WIDTHS = {"regression": 1, "binary": 1, "multiclass": 4, "multilabel": 3}
+
+
+def _params(**overrides: Any) -> dict[str, Any]:
+    params = {
+        "n_layers": 3,
+        "units_0": 32,
+        "units_1": 16,
+        "units_2": 8,
+        "initializer": "he_uniform",
+        "activation": "elu",
+        "dropout": 0.2,
+        "optimizer": "rmsprop",
+        "learning_rate": 0.005,
+        "batch_size": 16,
+        "epochs": 1,
+        "loss": "mse",
+    }
+    return {**params, **overrides}
+
+
+def _build(task: str, **overrides: Any) -> keras.Model:
+    loss = TASK_TABLE[task].loss
+    problem = Problem(task, n_inputs=6, n_outputs=WIDTHS[task])
+    return build_model(_params(loss=loss, **overrides), problem, get_metric(None, task))
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_output_layer_follows_the_task_table(task: str) -> None:
+    output = _build(task).get_layer("output")
+    assert output.units == WIDTHS[task]
+    assert output.activation.__name__ == TASK_TABLE[task].output_activation
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_model_is_compiled_with_the_params_loss_and_the_objective(task: str) -> None:
+    model = _build(task)
+    config = model.get_compile_config()
+    assert config["loss"] == TASK_TABLE[task].loss
+    # The objective is compiled in, under its own name, so Keras logs val_<name>.
+    assert [m["config"]["name"] for m in config["metrics"]] == [get_metric(None, task).name]
+    assert model.input_shape == (None, 6)
+    assert model.output_shape == (None, WIDTHS[task])
+
+
+def test_hidden_layers_are_as_the_params_say() -> None:
+    model = _build("binary")
+    hidden = [layer for layer in model.layers if layer.name.startswith("hidden_")]
+    assert [layer.units for layer in hidden] == [32, 16, 8]
+    for layer in hidden:
+        assert layer.activation.__name__ == "elu"
+        assert type(layer.kernel_initializer).__name__ == "HeUniform"
+    dropouts = [layer for layer in model.layers if isinstance(layer, keras.layers.Dropout)]
+    assert [layer.rate for layer in dropouts] == [0.2, 0.2, 0.2]
+    # 6*32+32 + 32*16+16 + 16*8+8 + 8*1+1 weights
+    assert model.count_params() == 224 + 528 + 136 + 9
+
+
+def test_no_dropout_layer_when_dropout_is_zero() -> None:
+    model = _build("regression", n_layers=1, dropout=0.0)
+    assert not any(isinstance(layer, keras.layers.Dropout) for layer in model.layers)
+    assert [layer.name for layer in model.layers] == ["hidden_0", "output"]
+
+
+def test_units_beyond_n_layers_are_ignored() -> None:
+    assert (
+        len([layer for layer in _build("binary", n_layers=2).layers if "hidden" in layer.name]) == 2
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "cls"),
+    [
+        ("adam", keras.optimizers.Adam),
+        ("adamw", keras.optimizers.AdamW),
+        ("sgd", keras.optimizers.SGD),
+        ("rmsprop", keras.optimizers.RMSprop),
+        ("nadam", keras.optimizers.Nadam),
+    ],
+)
+def test_optimizer_registry(name: str, cls: type[keras.optimizers.Optimizer]) -> None:
+    optimizer = make_optimizer(name, 0.02)
+    assert type(optimizer) is cls
+    assert float(optimizer.learning_rate) == pytest.approx(0.02)
+
+
+def test_sgd_has_momentum() -> None:
+    assert make_optimizer("sgd", 0.1).momentum == 0.9
+
+
+def test_every_optimizer_the_space_offers_can_be_built() -> None:
+    assert set(SPACE_OPTIMIZERS) == set(OPTIMIZERS)
+
+
+def test_the_compiled_optimizer_is_the_params_one() -> None:
+    model = _build("binary", optimizer="nadam", learning_rate=0.003)
+    assert type(model.optimizer) is keras.optimizers.Nadam
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.003)
+
+
+def test_unknown_optimizer_lists_the_valid_ones() -> None:
+    with pytest.raises(ConfigError) as info:
+        make_optimizer("adagrad", 0.1)
+    assert str(info.value) == (
+        "'adagrad' is not a valid optimizer. Use one of: adam, adamw, nadam, rmsprop, sgd."
+    )
+
+
+def test_unknown_family_lists_the_builders() -> None:
+    with pytest.raises(
+        ConfigError, match=r"'cnn' is not a valid model family\. Use one of: dense\."
+    ):
+        build_model(_params(), Problem("regression", 6, 1), get_metric(None, "regression"), "cnn")
+
+
+def test_every_builder_serves_a_space() -> None:
+    from spaces import SPACES
+
+    assert set(BUILDERS) == {family.builder for family in SPACES.values()}

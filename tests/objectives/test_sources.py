@@ -1,0 +1,149 @@
+"""Data sources: the bundled datasets, CSV and Parquet files, and every way a source is wrong."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from objectives import BUILTINS, load_frame
+from spaces import ConfigError, DataError
+from tests.objectives.tiny import Write, tiny_frame
+
+SHAPES = {
+    "breast_cancer": (569, 31),
+    "digits": (1797, 65),
+    "wine": (178, 14),
+    "iris": (150, 5),
+    "diabetes": (442, 11),
+}
+
+
+def test_the_builtins_are_the_five_of_the_issue() -> None:
+    assert set(BUILTINS) == set(SHAPES)
+
+
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_builtins_load_with_target_last(name: str) -> None:
+    frame = load_frame(name)
+    assert frame.shape == SHAPES[name]
+    assert frame.columns[-1] == "target"
+    assert not frame.isna().any().any()
+
+
+def test_csv_is_read_as_written(write: Write) -> None:
+    original = tiny_frame(12)
+    frame = load_frame(write(original, "tiny.csv"))
+    pd.testing.assert_frame_equal(frame, original)
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".pq", ".PARQUET"])
+def test_parquet_is_read_as_written(write: Write, suffix: str) -> None:
+    original = tiny_frame(12)
+    frame = load_frame(write(original, f"tiny{suffix}"))
+    pd.testing.assert_frame_equal(frame, original)
+
+
+def test_a_restored_parquet_index_is_dropped(write: Write) -> None:
+    # pandas restores a stored index; repeated labels made the splits pick rows twice.
+    original = tiny_frame(12).set_axis([7] * 12)
+    frame = load_frame(write(original, "dup.parquet"))
+    assert list(frame.index) == list(range(12))
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    source = str(tmp_path / "nope.csv")
+    with pytest.raises(DataError) as info:
+        load_frame(source)
+    assert (
+        str(info.value) == f"data file '{source}' does not exist; check the path given to --data."
+    )
+
+
+def test_empty_csv(write: Write) -> None:
+    with pytest.raises(DataError, match=r"is empty; give a file with a header and data\.$"):
+        load_frame(write(b""))
+
+
+def test_csv_with_a_header_and_no_rows(write: Write) -> None:
+    with pytest.raises(DataError, match=r"has no rows; give a file with a header and data\.$"):
+        load_frame(write("a,b,target\n"))
+
+
+@pytest.mark.parametrize("name", ["data.txt", "data.json", "data.xlsx", "data.csv.gz"])
+def test_unsupported_suffix(write: Write, name: str) -> None:
+    source = write("a,b\n1,2\n", name)
+    with pytest.raises(ConfigError) as info:
+        load_frame(source)
+    message = str(info.value)
+    assert f"unsupported file type '{Path(name).suffix}'" in message
+    assert message.endswith("Use a file ending in .csv, .parquet, .pq.")
+
+
+@pytest.mark.parametrize("name", ["iris2", "Iris", "mnist"])
+def test_unknown_builtin_lists_the_builtins(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as info:
+        load_frame(name)
+    assert str(info.value) == (
+        f"unknown built-in dataset '{name}'. Use one of: breast_cancer, diabetes, digits, "
+        "iris, wine, or a path to a .csv or .parquet file."
+    )
+
+
+@pytest.mark.parametrize("source", ["", "  "])
+def test_blank_source(source: str) -> None:
+    with pytest.raises(ConfigError, match="data must be a built-in dataset name or a file path"):
+        load_frame(source)
+
+
+def test_binary_garbage_in_a_csv_is_a_data_error(write: Write) -> None:
+    source = write(bytes(range(256)) * 4)
+    with pytest.raises(
+        DataError, match=rf"^cannot read data file '{source}': .*\. Check its format\.$"
+    ):
+        load_frame(source)
+
+
+def test_corrupt_parquet_is_a_data_error(write: Write) -> None:
+    source = write(b"PAR1 this is not parquet", "bad.parquet")
+    with pytest.raises(DataError, match=rf"^cannot read data file '{source}'"):
+        load_frame(source)
+
+
+def test_a_directory_is_unreadable(tmp_path: Path) -> None:
+    folder = tmp_path / "folder.csv"
+    folder.mkdir()
+    with pytest.raises(DataError, match=r"cannot read data file .*folder\.csv.*Is a directory"):
+        load_frame(str(folder))
+
+
+@pytest.mark.skipif(
+    hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads files whatever their mode"
+)
+def test_a_file_without_read_permission(write: Write) -> None:
+    source = write(tiny_frame(12))
+    os.chmod(source, 0)
+    with pytest.raises(DataError, match=r"cannot read data file .*Permission denied"):
+        load_frame(source)
+
+
+def test_messages_are_one_line(write: Write, tmp_path: Path) -> None:
+    sources = [write(b"\xff\xfe\x00" * 50), write(b"PAR1", "x.parquet"), str(tmp_path / "n.csv")]
+    sources.append(write('a,b\n1,"2\n3,4\n', "quote.csv"))
+    for source in sources:
+        with pytest.raises(DataError) as info:
+            load_frame(source)
+        assert "\n" not in str(info.value)
+
+
+def test_numbers_stay_numbers(write: Write) -> None:
+    frame = load_frame(write("a,b,c\n1,2.5,x\n3,,y\n"))
+    assert frame["a"].dtype == np.int64
+    assert frame["b"].isna().tolist() == [False, True]
+    assert list(frame["c"]) == ["x", "y"]

@@ -1,0 +1,112 @@
+"""Training and scoring on tiny arrays: one or two epochs, a seed, no Optuna or MLflow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+import pytest
+
+from objectives import Splits, build_model, get_metric, predict, score, train_model
+from objectives import _train as train_module
+from spaces import Problem, TrialFailed
+
+
+def _params(**overrides: Any) -> dict[str, Any]:
+    params = {
+        "n_layers": 1,
+        "units_0": 8,
+        "initializer": "glorot_uniform",
+        "activation": "relu",
+        "dropout": 0.0,
+        "optimizer": "adam",
+        "learning_rate": 0.01,
+        "batch_size": 16,
+        "epochs": 2,
+        "loss": "binary_crossentropy",
+    }
+    return {**params, **overrides}
+
+
+def _binary_splits(n: int = 48) -> Splits:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, 3)).astype("float32")
+    y = (x[:, :1] + x[:, 1:2] > 0).astype("float32")
+    cut, end = n // 2, 3 * n // 4
+    return Splits(x[:cut], y[:cut], x[cut:end], y[cut:end], x[end:], y[end:])
+
+
+class _Epochs(keras.callbacks.Callback):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[int] = []
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self.seen.append(epoch)
+
+
+def test_train_then_score(seed: int) -> None:
+    splits = _binary_splits()
+    metric = get_metric("accuracy", "binary")
+    model = build_model(_params(), Problem("binary", 3, 1), metric)
+    epochs = _Epochs()
+    history = train_model(model, splits, _params(), [epochs])
+    assert epochs.seen == [0, 1]  # extra callbacks run
+    assert set(history) == {"loss", "val_loss", "accuracy", "val_accuracy"}
+    assert all(len(values) == 2 for values in history.values())
+    value = score(model, splits.x_test, splits.y_test, metric, "binary")
+    outputs = predict(model, splits.x_test)
+    assert outputs.shape == (12, 1) and outputs.dtype == np.float64
+    assert ((outputs >= 0) & (outputs <= 1)).all()  # sigmoid
+    assert value == pytest.approx(float(np.mean((outputs >= 0.5) == (splits.y_test >= 0.5))))
+
+
+def test_a_diverging_loss_fails_the_trial_quietly(
+    seed: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(32, 3)).astype("float32") * 1e3
+    y = rng.normal(size=(32, 1)).astype("float32") * 1e6
+    splits = Splits(x, y, x[:8], y[:8], x[:8], y[:8])
+    params = _params(optimizer="sgd", learning_rate=10.0, loss="mse", batch_size=8)
+    model = build_model(params, Problem("regression", 3, 1), get_metric(None, "regression"))
+    capsys.readouterr()
+    with pytest.raises(TrialFailed, match=r"^loss became (nan|inf) at epoch 0; training diverged$"):
+        train_model(model, splits, params)
+    # Keras's TerminateOnNaN printed "Batch N: Invalid loss", which broke the progress bar.
+    assert capsys.readouterr().out == ""
+
+
+def test_infinite_inputs_fail_the_trial(seed: int) -> None:
+    splits = _binary_splits()
+    x_train = splits.x_train.copy()
+    x_train[0, 0] = np.inf
+    bad = Splits(
+        x_train, *[getattr(splits, f) for f in ("y_train", "x_val", "y_val", "x_test", "y_test")]
+    )
+    model = build_model(_params(), Problem("binary", 3, 1), get_metric(None, "binary"))
+    with pytest.raises(TrialFailed, match="loss became nan"):
+        train_model(model, bad, _params(batch_size=32))
+
+
+def test_nan_predictions_fail_the_trial() -> None:
+    model = build_model(_params(), Problem("binary", 3, 1), get_metric(None, "binary"))
+    output = model.get_layer("output")
+    output.kernel.assign(np.full(output.kernel.shape, np.nan, "float32"))
+    splits = _binary_splits()
+    with pytest.raises(TrialFailed, match="the model predicts NaN or infinite values"):
+        score(model, splits.x_val, splits.y_val, get_metric(None, "binary"), "binary")
+
+
+def test_predict_in_chunks_matches_one_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = build_model(_params(), Problem("binary", 3, 1), get_metric(None, "binary"))
+    x = _binary_splits().x_train
+    whole = predict(model, x)
+    monkeypatch.setattr(train_module, "PREDICT_BATCH", 5)
+    np.testing.assert_allclose(predict(model, x), whole, rtol=1e-6)
+
+
+def test_predict_nothing() -> None:
+    model = build_model(_params(), Problem("multiclass", 3, 4), get_metric(None, "multiclass"))
+    assert predict(model, np.zeros((0, 3), "float32")).shape == (0, 4)
