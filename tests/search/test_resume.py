@@ -124,3 +124,36 @@ def test_a_killed_worker_is_replaced_and_its_trial_retried(tune, stores, tmp_pat
     parents = stores_view.runs(stores.tracking_uri, "iris", "study")
     assert [r.info.status for r in parents] == ["FINISHED"]
     stores_view.assert_consistent(stores.storage, stores.tracking_uri, "iris")
+
+
+def test_ctrl_c_fails_the_current_trial_closes_the_runs_and_says_how_to_resume(
+    stores, tmp_path
+) -> None:
+    args = ["run", "--config", _config(tmp_path), "--quiet", "--no-report", *stores.flags()]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "search", *args, "--trials", "5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for(lambda: _running_after_a_complete(stores.storage) is not None)
+        victim = _running_after_a_complete(stores.storage)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert victim is not None
+    assert process.returncode == 130
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("error: interrupted")
+    assert "Run the same command again to resume" in err
+
+    trials = {t.number: t for t in stores_view.trials(stores.storage, "iris")}
+    assert trials[victim.number].state == optuna.trial.TrialState.FAIL
+    assert "interrupted" in trials[victim.number].user_attrs["fail_reason"]
+    assert trials[0].state == optuna.trial.TrialState.COMPLETE
+    parents = stores_view.runs(stores.tracking_uri, "iris", "study")
+    assert [r.info.status for r in parents] == ["KILLED"]
+    stores_view.assert_consistent(stores.storage, stores.tracking_uri, "iris")
