@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -132,8 +132,3 @@ def _check_type(key: str, value: Any, annotation: str) -> None:
 def _positive(name: str, value: float) -> None:
     if isinstance(value, bool) or not value > 0:
         raise ConfigError(f"{name} must be positive, but got {name}={value}.")
-
-
-def with_defaults(spec: StudySpec, **values: Any) -> StudySpec:
-    """A copy of `spec` with some fields replaced (used to fill derived defaults)."""
-    return replace(spec, **values)

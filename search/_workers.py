@@ -58,7 +58,6 @@ class Launcher:
         self.remaining = jobs.spec.trials
         self.slots: list[_Slot] = []
         self.failed_streak = False
-        self.crashed = 0
         self.done = 0
 
     def run(self) -> None:
@@ -101,7 +100,6 @@ class Launcher:
             if slot.process.exitcode == EXIT_TOO_MANY_FAILURES:
                 self.failed_streak = True
             elif slot.process.exitcode != 0:
-                self.crashed += 1
                 self.jobs.on_crash()
 
     def _trials_of(self, token: str) -> list[optuna.trial.FrozenTrial]:
