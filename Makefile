@@ -34,6 +34,8 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/trial_overhead.py
+	$(BIN)/python bench/memory.py
+	$(BIN)/python bench/throughput.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
