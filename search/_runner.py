@@ -20,7 +20,7 @@ from search._report import log_report
 from search._samplers import make_sampler
 from search._spec import StudySpec
 from search._storage import mask_url, open_storage
-from search._study import Setup, baseline_trial, best_trial, check_existing, make_setup, open_study
+from search._study import Setup, baseline_trial, best_trial, make_setup, open_study
 from search._tracking import StudyRun, connect, ensure_experiment, warm_up_model_logging
 from search._trial import MODEL_URI_ATTR, PARAMS_ATTR, Objective
 from search._workers import JobFactory, Launcher, WorkerJob
@@ -69,7 +69,6 @@ def run(
     _announce_setup(setup, announce)
     storage = open_storage(setup.storage_url, StaleTrialHandler(setup.tracking_uri))
     client = connect(setup.tracking_uri)
-    check_existing(setup, storage)
     study = open_study(setup, storage)
     experiment_id = ensure_experiment(client, setup.study_name, setup.tracking_uri)
     recovered = recover(study, client, experiment_id)
@@ -136,8 +135,13 @@ def optimize_here(
     seed: int,
     attrs: dict[str, Any],
     progress: Progress | None = None,
+    memory_limit_mb: float | None = None,
 ) -> FailureGuard:
-    """Run trials one after another in this process; returns the failure guard to check."""
+    """Run trials one after another in this process; returns the failure guard to check.
+
+    With `memory_limit_mb`, the run stops early once the process's memory passes it (a
+    worker, which the launcher then replaces).
+    """
     spec = setup.spec
     objective = Objective(
         setup.data,
@@ -150,7 +154,7 @@ def optimize_here(
     )
     guard = FailureGuard(spec.max_failures)
     callbacks: list[Callable[[optuna.Study, FrozenTrial], None]] = [guard]
-    callbacks += [MemoryGuard(spec.max_rss_mb)] if attrs else []
+    callbacks += [MemoryGuard(memory_limit_mb)] if memory_limit_mb is not None else []
     callbacks += [progress] if progress is not None else []
     warm_up_model_logging()
     # Everything alive now (modules, data) lives for the whole run; freezing it keeps the

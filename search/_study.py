@@ -102,7 +102,10 @@ def default_study_name(data: str, target: str | None) -> str:
 
 
 def open_study(setup: Setup, storage: optuna.storages.BaseStorage) -> optuna.Study:
-    """Create the study (with the baseline enqueued) or load it, checking it matches."""
+    """Create the study (with the baseline enqueued) or load it, checking it matches.
+
+    Loading an existing study writes nothing, so a mismatch is refused with the store as it was.
+    """
     spec = setup.spec
     study = optuna.create_study(
         study_name=setup.study_name,
@@ -120,14 +123,6 @@ def open_study(setup: Setup, storage: optuna.storages.BaseStorage) -> optuna.Stu
         study.set_user_attr("seed", spec.seed)
     study.enqueue_trial(setup.baseline, user_attrs={BASELINE_ATTR: True}, skip_if_exists=True)
     return study
-
-
-def check_existing(setup: Setup, storage: optuna.storages.BaseStorage) -> None:
-    """Refuse, before anything is written, to add trials to a study made for other data."""
-    names = {s.study_name: s for s in optuna.get_all_study_summaries(storage)}
-    if setup.study_name in names:
-        study = optuna.load_study(study_name=setup.study_name, storage=storage)
-        _check_identity(study, setup)
 
 
 def _check_identity(study: optuna.Study, setup: Setup) -> None:

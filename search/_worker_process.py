@@ -30,7 +30,14 @@ def serve(job: WorkerJob) -> int:
     gc.collect()
     try:
         guard = optimize_here(
-            study, setup, study_run, job.quota, timeout, job.seed, {WORKER_ATTR: job.token}
+            study,
+            setup,
+            study_run,
+            job.quota,
+            timeout,
+            job.seed,
+            {WORKER_ATTR: job.token},
+            memory_limit_mb=job.spec.max_rss_mb,
         )
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

@@ -73,3 +73,15 @@ def test_rerun_adds_trials_to_the_same_study(tune, stores) -> None:
     study = optuna.load_study(study_name="iris", storage=stores.storage)
     assert len(study.trials) == 4
     assert sum(bool(t.user_attrs.get("baseline")) for t in study.trials) == 1
+
+
+def test_a_study_made_for_other_data_is_refused_before_anything_is_written(tune, stores) -> None:
+    tune("run", "--data", "iris", "--study", "s", "--trials", "1", "--max-epochs", "1",
+         "--quiet", "--no-report", *stores.flags())  # fmt: skip
+    err = tune("run", "--data", "wine", "--study", "s", "--trials", "1", "--quiet",
+               *stores.flags(), code=2).err  # fmt: skip
+    assert err.strip().startswith("error: study 's' was made with data='iris'")
+    assert len(optuna.load_study(study_name="s", storage=stores.storage).trials) == 1
+    client = MlflowClient(tracking_uri=stores.tracking_uri)
+    experiment = client.get_experiment_by_name("s")
+    assert len(client.search_runs([experiment.experiment_id], "tags.`tune.role` = 'study'")) == 1
