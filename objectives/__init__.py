@@ -7,6 +7,7 @@ from objectives._build import BUILDERS, OPTIMIZERS, build_model, make_optimizer
 from objectives._data import PreparedData, Splits, prepare, target_columns
 from objectives._metrics import DEFAULT_METRIC, METRICS, Metric, get_metric
 from objectives._preprocess import Preprocessor
+from objectives._session import fresh_session
 from objectives._sources import BUILTINS, load_frame
 from objectives._task import TargetEncoding, infer_task
 from objectives._train import predict, score, train_model
@@ -23,6 +24,7 @@ __all__ = [
     "Splits",
     "TargetEncoding",
     "build_model",
+    "fresh_session",
     "get_metric",
     "infer_task",
     "load_frame",

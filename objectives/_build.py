@@ -49,14 +49,16 @@ BUILDERS: dict[str, Callable[[dict[str, Any], Problem], keras.Model]] = {"dense"
 
 
 def build_model(
-    params: dict[str, Any], problem: Problem, metric: Metric, family: str = "dense"
+    params: dict[str, Any], problem: Problem, metric: Metric | None = None, family: str = "dense"
 ) -> keras.Model:
     """Build and compile the model that `params` describe.
 
     Args:
         params: A space's output (see spaces.dense_space).
         problem: Input and output widths and the task.
-        metric: The objective, compiled in so Keras reports `val_<metric>` each epoch.
+        metric: Compiled in so that Keras's own validation reports `val_<metric>`. Trials
+            leave it out: their validation is exact and eager (see train_model), and a
+            compiled metric would only add variables to build and work to every batch.
         family: Which builder to use; the keys of BUILDERS.
     """
     check_choice("model family", family, BUILDERS)
@@ -64,6 +66,6 @@ def build_model(
     model.compile(
         optimizer=make_optimizer(params["optimizer"], params["learning_rate"]),
         loss=params["loss"],
-        metrics=[metric.keras(problem.task)],
+        metrics=None if metric is None else [metric.keras(problem.task)],
     )
     return model
