@@ -1,8 +1,8 @@
 """Does a worker's memory stay flat over hundreds of trials?
 
 Target (issue 4): a worker's RSS grows by less than 150 MB between trial 10 and trial 200
-of a small study. The RSS is read after each trial has been released (clear_session, gc)
-and logged as the `rss_mb` metric of the trial's MLflow run.
+of a small study. The RSS is read at the end of each trial (its garbage is collected as the
+next trial starts) and logged as the `rss_mb` metric of the trial's MLflow run.
 
     .venv/bin/python bench/memory.py [--trials 200]
 """

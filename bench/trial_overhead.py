@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import argparse
 
-from _common import finished_trials, median, private_stores, report, timed_run, trial_seconds
+from _common import (
+    child_metric,
+    finished_trials,
+    median,
+    private_stores,
+    report,
+    timed_run,
+    trial_seconds,
+)
 
 from search._spec import StudySpec
-from search._trial import FIT_SECONDS_ATTR
 
 
 def main() -> None:
@@ -24,8 +31,9 @@ def main() -> None:
         spec = StudySpec(trials=args.trials, storage=storage, tracking_uri=tracking)
         wall = timed_run(spec)
         trials = finished_trials(storage, "breast_cancer")
+        fit_by_trial = child_metric(tracking, "breast_cancer", "fit_s")
     totals = [trial_seconds(t) for t in trials]
-    fits = [float(t.user_attrs.get(FIT_SECONDS_ATTR, 0.0)) for t in trials]
+    fits = [fit_by_trial.get(t.number, 0.0) for t in trials]
     shares = [(total - fit) / total for total, fit in zip(totals, fits, strict=True)]
     report(
         f"default study: breast_cancer, {len(trials)} trials, in-process, TF backend",

@@ -21,7 +21,16 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial
 
-from objectives import Metric, PreparedData, build_model, get_metric, prepare, score, train_model
+from objectives import (
+    Metric,
+    PreparedData,
+    build_model,
+    fresh_session,
+    get_metric,
+    prepare,
+    score,
+    train_model,
+)
 from search._names import MODEL_URI_ATTR, RUN_ID_ATTR
 from search._predict import META_FILE, MODEL_FILE, SAVED_MODEL_DIR
 from search._results import (
@@ -126,8 +135,7 @@ def refit(
 ) -> keras.Model:
     """Train the best parameters again on train+validation (validation is then in-sample)."""
     params = real_params(best)
-    keras.backend.clear_session(free_memory=False)
-    keras.utils.set_random_seed(int(study.user_attrs.get("seed", 0)) + best.number)
+    fresh_session(int(study.user_attrs.get("seed", 0)) + best.number)
     model = build_model(params, data.problem, metric, str(study.user_attrs.get("space", "dense")))
     splits = data.splits
     joined = replace(

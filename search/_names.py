@@ -11,7 +11,6 @@ PARAMS_ATTR = "params"  # the space's dict, with real widths (units_0=64), not e
 RUN_ID_ATTR = "mlflow_run_id"  # the trial's MLflow child run
 MODEL_URI_ATTR = "model_uri"  # set when the trial was the best so far: its MLflow model
 FAIL_REASON_ATTR = "fail_reason"
-FIT_SECONDS_ATTR = "fit_s"  # time spent in Keras fit
 BASELINE_ATTR = "baseline"  # True on the enqueued textbook trial
 OWNER_ATTR = "owner"  # host:pid:start-time of the process running the trial
 WORKER_ATTR = "worker"  # the worker process's token, under --workers N

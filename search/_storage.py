@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import optuna
+import sqlalchemy
 import sqlalchemy.exc
 
 from spaces import ConfigError
@@ -47,11 +48,29 @@ def ensure_parent(url: str) -> None:
     if path is None:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
+    relax_sqlite_sync()
     try:
         with contextlib.closing(sqlite3.connect(path, timeout=SQLITE_TIMEOUT_S)) as db:
             db.execute("PRAGMA journal_mode=WAL")
     except sqlite3.Error:
         pass  # another process holds it right now; it will have set the mode already
+
+
+def _relaxed_sync(dbapi_connection: object, _record: object) -> None:
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+
+def relax_sqlite_sync() -> None:
+    """Have every SQLite connection of this process skip the fsync after each commit.
+
+    In WAL mode, synchronous=NORMAL (SQLite's advice for WAL) keeps the database
+    consistent and loses at most the last commits on a power cut, not on a crash of tune.
+    A trial commits some forty times (parameters, attributes, each epoch's report), and
+    each fsync costs about 0.3 ms here, more on slower disks and under several workers.
+    """
+    if not sqlalchemy.event.contains(sqlalchemy.engine.Engine, "connect", _relaxed_sync):
+        sqlalchemy.event.listen(sqlalchemy.engine.Engine, "connect", _relaxed_sync)
 
 
 def artifact_root(tracking_uri: str) -> str | None:

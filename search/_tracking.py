@@ -19,7 +19,7 @@ import sqlalchemy
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
-from mlflow.models import infer_signature
+from mlflow.models import Model, infer_signature
 
 from search._names import EXPERIMENT_KIND
 from search._storage import artifact_root, ensure_parent, mask_text
@@ -132,12 +132,18 @@ class StudyRun:
         self.client.log_batch(run_id, params=_params(params))
 
     def epoch_logger(self, run_id: str) -> EpochLogger:
-        """A Keras callback that records loss, val_loss and the metric per epoch."""
+        """A Keras callback that records loss, val_loss and the metric per epoch.
+
+        It writes every few seconds; what it holds at the end of training (`take()`) goes
+        out with the trial's outcome, in the same write (see end_trial).
+        """
         return EpochLogger(self.client, run_id)
 
-    def end_trial(self, run_id: str, outcome: TrialOutcome) -> None:
-        """Record a trial's result and state, then close its child run."""
-        end_run(self.client, run_id, outcome)
+    def end_trial(
+        self, run_id: str, outcome: TrialOutcome, epochs: list[Metric] | None = None
+    ) -> None:
+        """Record a trial's last epochs, result and state, then close its child run."""
+        end_run(self.client, run_id, outcome, epochs=epochs)
 
     def log_model(self, run_id: str, model: keras.Model, sample: np.ndarray) -> str:
         """Keep a trained model as an MLflow model of the trial's run; returns its URI.
@@ -148,10 +154,17 @@ class StudyRun:
             sample: A few preprocessed input rows, to record the model's signature.
         """
         signature = infer_signature(sample, np.asarray(model(sample, training=False)))
-        with mlflow.start_run(run_id=run_id):
-            info = mlflow.keras.log_model(
-                model, name="model", pip_requirements=_requirements(), signature=signature
-            )
+        # What mlflow.keras.log_model does, but for a named run: no fluent start_run and
+        # end_run around it (each several store round trips), and thread-safe.
+        info = Model.log(
+            artifact_path=None,
+            name="model",
+            flavor=mlflow.keras,
+            run_id=run_id,
+            model=model,
+            pip_requirements=_requirements(),
+            signature=signature,
+        )
         return str(info.model_uri)
 
     def finish(
@@ -188,21 +201,29 @@ class EpochLogger(keras.callbacks.Callback):
         if time.monotonic() - self.last_flush > FLUSH_EVERY_S:
             self.flush()
 
-    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        self.flush()
-
     def flush(self) -> None:
         """Write what is buffered."""
         if self.pending:
-            self.client.log_batch(self.run_id, metrics=self.pending)
-            self.pending = []
+            self.client.log_batch(self.run_id, metrics=self.take())
         self.last_flush = time.monotonic()
+
+    def take(self) -> list[Metric]:
+        """What is buffered, which the caller now writes."""
+        pending, self.pending = self.pending, []
+        return pending
 
 
 def end_run(
-    client: MlflowClient, run_id: str, outcome: TrialOutcome, status: str | None = None
+    client: MlflowClient,
+    run_id: str,
+    outcome: TrialOutcome,
+    status: str | None = None,
+    epochs: list[Metric] | None = None,
 ) -> None:
-    """Log a trial's outcome on its child run and close the run (FINISHED, FAILED or KILLED)."""
+    """Log a trial's outcome on its child run and close the run (FINISHED, FAILED or KILLED).
+
+    `epochs` are per-epoch metrics not written yet; they share the outcome's write.
+    """
     metrics = {"duration_s": outcome.duration_s}
     if outcome.value is not None:
         metrics["value"] = outcome.value
@@ -215,7 +236,7 @@ def end_run(
     tags = {"tune.state": outcome.state}
     if outcome.reason:
         tags["tune.fail_reason"] = outcome.reason[:5000]
-    client.log_batch(run_id, metrics=_metrics(metrics), tags=_tags(tags))
+    client.log_batch(run_id, metrics=[*(epochs or []), *_metrics(metrics)], tags=_tags(tags))
     client.set_terminated(run_id, status or STATES_TO_STATUS.get(outcome.state, "KILLED"))
 
 

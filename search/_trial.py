@@ -8,21 +8,24 @@ import time
 from dataclasses import replace
 from typing import Any
 
-import keras
 import optuna
 import psutil
+from mlflow.entities import Metric as LoggedMetric
 from optuna_integration import KerasPruningCallback
 
-from objectives import Metric, PreparedData, build_model, score, train_model
+from objectives import Metric, PreparedData, build_model, fresh_session, train_model
 from search._names import (
     FAIL_REASON_ATTR,
-    FIT_SECONDS_ATTR,
     MODEL_URI_ATTR,
     PARAMS_ATTR,
     RUN_ID_ATTR,
 )
 from search._tracking import StudyRun, TrialOutcome
 from spaces import ConfigError, SpaceConfig, SpaceFamily, TrialFailed
+
+# Every this many trials a process also flushes TensorFlow's kernel cache, which keeps
+# memory flat at the price of one slower trial (see objectives/_session.py).
+FLUSH_KERNELS_EVERY = 20
 
 
 class Objective:
@@ -46,12 +49,16 @@ class Objective:
         self.seed = seed
         self.trial_attrs = trial_attrs or {}
         self.fit_s = 0.0
+        self.epochs: list[LoggedMetric] = []
+        self.trials_run = 0
 
     def __call__(self, trial: optuna.Trial) -> float:
+        _release()
         run_id = self.run.start_trial(trial.number)
         for key, value in {**self.trial_attrs, RUN_ID_ATTR: run_id}.items():
             trial.set_user_attr(key, value)
         started = time.perf_counter()
+        self.fit_s, self.epochs = 0.0, []
         try:
             params = self._suggest(trial, run_id)
             value, model = self._fit(trial, params, run_id)
@@ -61,22 +68,21 @@ class Objective:
             )
             del model
         except optuna.TrialPruned:
-            self.run.end_trial(run_id, TrialOutcome("PRUNED", duration_s=_since(started)))
+            self._end(run_id, TrialOutcome("PRUNED", duration_s=_since(started)))
             raise
         except BaseException as exc:
             reason = describe(exc)
             trial.set_user_attr(FAIL_REASON_ATTR, reason)
-            self.run.end_trial(
-                run_id, TrialOutcome("FAIL", reason=reason, duration_s=_since(started))
-            )
+            self._end(run_id, TrialOutcome("FAIL", reason=reason, duration_s=_since(started)))
             if isinstance(exc, Exception) and not isinstance(exc, ConfigError):
                 raise TrialFailed(reason) from exc
             raise  # Ctrl-C and a wrong configuration stop the study, not just this trial
-        finally:
-            _release()
-        # The worker's memory after the trial is released, so growth shows in the MLflow UI.
-        self.run.end_trial(run_id, replace(outcome, rss_mb=_rss_mb()))
+        # The worker's memory shows in the MLflow UI, so growth over trials can be seen.
+        self._end(run_id, replace(outcome, rss_mb=_rss_mb()))
         return value
+
+    def _end(self, run_id: str, outcome: TrialOutcome) -> None:
+        self.run.end_trial(run_id, replace(outcome, fit_s=self.fit_s), self.epochs)
 
     def _suggest(self, trial: optuna.Trial, run_id: str) -> dict[str, Any]:
         params = self.family.suggest(trial, self.data.problem, self.config)
@@ -85,17 +91,14 @@ class Objective:
         return params
 
     def _fit(self, trial: optuna.Trial, params: dict[str, Any], run_id: str) -> tuple[float, Any]:
-        # clear_session also wipes the seed, so seed after it (and before building).
-        keras.backend.clear_session(free_memory=False)
-        keras.utils.set_random_seed((self.seed + trial.number) % 2**32)
-        model = build_model(params, self.data.problem, self.metric, self.family.builder)
-        callbacks = [
-            self.run.epoch_logger(run_id),
-            KerasPruningCallback(trial, f"val_{self.metric.name}"),
-        ]
+        self.trials_run += 1
+        fresh_session(self.seed + trial.number, self.trials_run % FLUSH_KERNELS_EVERY != 0)
+        model = build_model(params, self.data.problem, family=self.family.builder)
+        logger = self.run.epoch_logger(run_id)
+        callbacks = [logger, KerasPruningCallback(trial, f"val_{self.metric.name}")]
         fit_started = time.perf_counter()
         try:
-            train_model(
+            history = train_model(
                 model,
                 self.data.splits,
                 params,
@@ -105,9 +108,9 @@ class Objective:
             )
         finally:
             self.fit_s = _since(fit_started)
-            trial.set_user_attr(FIT_SECONDS_ATTR, self.fit_s)
-        splits = self.data.splits
-        value = score(model, splits.x_val, splits.y_val, self.metric, self.data.problem.task)
+            self.epochs = logger.take()  # written with the trial's outcome
+        # The last epoch's exact validation score is the trial's value: no second pass.
+        value = float(history[f"val_{self.metric.name}"][-1])
         if not math.isfinite(value):
             raise TrialFailed(f"the {self.metric.name} on validation is {value}")
         return value, model
@@ -146,10 +149,10 @@ def _since(started: float) -> float:
 
 
 def _release() -> None:
-    # Keras keeps graphs and layer names alive between fits; drop them so memory stays flat.
-    # What survives a full collection is long-lived (modules, data, caches); freezing it
-    # keeps the next trial's collection to that trial's own objects, a few ms instead of
-    # a walk over all of TensorFlow's.
-    keras.backend.clear_session(free_memory=False)
+    # Runs as a trial starts, when all of the last trial (its model, a pruning or failure
+    # exception and the frames it holds) is garbage; collected at the end of that trial
+    # instead, whatever was still referenced would be frozen below and leak. What survives
+    # a full collection is long-lived (modules, data, caches); freezing it keeps each
+    # collection to one trial's objects, a few ms instead of a walk over all of TensorFlow.
     gc.collect()
     gc.freeze()
