@@ -19,13 +19,17 @@ install: $(STAMP)
 run: install
 	$(BIN)/tune run
 
+# Test processes (pytest-xdist): the slow tests mostly wait on worker processes and
+# stores, so two processes share two cores well. `make test TEST_WORKERS=0` runs serially.
+TEST_WORKERS ?= 2
+
 ## Install and run the whole test suite.
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 ## Everything but the end-to-end studies.
 test-fast: install
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -n $(TEST_WORKERS) -m "not slow"
 
 lint: install
 	$(BIN)/ruff check .

@@ -11,7 +11,7 @@ from mlflow import MlflowClient
 
 from tests.search import stores_view
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.processes]
 
 
 def test_processes_on_several_machines_share_one_study(

@@ -16,7 +16,7 @@ from search._recovery import DEAD_REASON, OWNER_ATTR
 from search._trial import RUN_ID_ATTR
 from tests.search import stores_view
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.processes]
 
 # Trials of a few seconds, so the kill lands inside one.
 SLOW_SPACE = """

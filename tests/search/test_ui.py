@@ -56,6 +56,7 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.processes
 def test_ui_serves_the_study_runs_over_http(iris, tmp_path: Path) -> None:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"

@@ -7,7 +7,7 @@ import pytest
 from search._workers import WORKER_ATTR
 from tests.search import stores_view
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.processes]
 
 
 def test_four_workers_share_the_default_local_store(tune, stores, tiny_config) -> None:
