@@ -10,7 +10,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from objectives._preprocess import Preprocessor
-from objectives._sources import load_frame
+from objectives._sources import TARGETS_ATTR, load_frame
 from objectives._task import TargetEncoding, infer_task
 from spaces import ConfigError, DataError, Problem
 
@@ -88,9 +88,13 @@ def prepare(
 
 
 def target_columns(frame: pd.DataFrame, target: str | None) -> list[str]:
-    """Resolve --target against the frame's columns (default: the last column)."""
+    """Resolve --target against the frame's columns.
+
+    The default is the columns the source names as targets (an .npz file's `y`), else
+    the last column.
+    """
     if target is None or not target.strip():
-        return [str(frame.columns[-1])]
+        return list(frame.attrs.get(TARGETS_ATTR, [str(frame.columns[-1])]))
     # "a,a" names one column, not two labels that are the same column.
     names = list(dict.fromkeys(name.strip() for name in target.split(",") if name.strip()))
     if not names:

@@ -1,10 +1,11 @@
-"""Where data comes from: scikit-learn's bundled datasets, CSV and Parquet files."""
+"""Where data comes from: scikit-learn's bundled datasets, CSV, Parquet and NumPy .npz files."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sklearn import datasets
 
@@ -27,15 +28,53 @@ BUILTINS: dict[str, Callable[[], pd.DataFrame]] = {
     "diabetes": _bundled(datasets.load_diabetes),
 }
 
+# The columns an .npz file's arrays become; `frame.attrs[TARGETS_ATTR]` names the targets.
+TARGETS_ATTR = "targets"
+NPZ_KEYS = {"x": ("x", "X"), "y": ("y", "Y")}
+
+
+def _read_npz(path: Path) -> pd.DataFrame:
+    """An .npz file with arrays `x` (inputs) and `y` (target, or one column per label).
+
+    Inputs with more than two dimensions (images, sequences) are flattened to one row of
+    features per example, which is what the dense family takes.
+    """
+    with np.load(path, allow_pickle=False) as arrays:
+        found = {
+            name: next((k for k in keys if k in arrays), None) for name, keys in NPZ_KEYS.items()
+        }
+        if None in found.values():
+            raise DataError(
+                f"data file '{path}' holds arrays {sorted(arrays.files)}; an .npz file needs "
+                "an array 'x' (inputs, one row per example) and an array 'y' (targets)."
+            )
+        x, y = arrays[found["x"]], arrays[found["y"]]
+    if x.ndim == 0 or y.ndim == 0 or y.ndim > 2 or len(x) != len(y):
+        raise DataError(
+            f"data file '{path}': x has shape {x.shape} and y {y.shape}; give x with one row "
+            "per example and y with as many rows (one column, or one per label)."
+        )
+    inputs = x.reshape(len(x), -1)
+    labels = y.reshape(len(y), -1)
+    targets = (
+        ["target"] if labels.shape[1] == 1 else [f"target_{i}" for i in range(labels.shape[1])]
+    )
+    frame = pd.DataFrame(inputs, columns=[f"x{i}" for i in range(inputs.shape[1])])
+    frame[targets] = labels
+    frame.attrs[TARGETS_ATTR] = targets
+    return frame
+
+
 _READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
     ".csv": lambda path: pd.read_csv(path),
     ".parquet": lambda path: pd.read_parquet(path),
     ".pq": lambda path: pd.read_parquet(path),
+    ".npz": _read_npz,
 }
 
 
 def load_frame(source: str) -> pd.DataFrame:
-    """Load a built-in dataset by name, or a CSV or Parquet file by path.
+    """Load a built-in dataset by name, or a CSV, Parquet or .npz file by path.
 
     Raises:
         ConfigError: The name is neither a built-in nor a file of a known kind.
@@ -53,7 +92,7 @@ def load_frame(source: str) -> pd.DataFrame:
         if not suffix and not path.exists():
             raise ConfigError(
                 f"unknown built-in dataset '{source}'. "
-                f"Use one of: {', '.join(sorted(BUILTINS))}, or a path to a .csv or .parquet file."
+                f"Use one of: {', '.join(sorted(BUILTINS))}, or a path to a .csv, .parquet or .npz file."
             )
         raise ConfigError(
             f"cannot read '{source}': unsupported file type '{suffix or path.name}'. "
@@ -72,6 +111,8 @@ def load_frame(source: str) -> pd.DataFrame:
 def _read(path: Path, suffix: str) -> pd.DataFrame:
     try:
         return _READERS[suffix](path)
+    except DataError:
+        raise
     except pd.errors.EmptyDataError as exc:
         raise DataError(
             f"data file '{path}' is empty; give a file with a header and data."

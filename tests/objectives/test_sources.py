@@ -1,4 +1,4 @@
-"""Data sources: the bundled datasets, CSV and Parquet files, and every way a source is wrong."""
+"""Data sources: the bundled datasets, CSV, Parquet and .npz files, and every way one is wrong."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from objectives import BUILTINS, load_frame
+from objectives import BUILTINS, load_frame, target_columns
 from spaces import ConfigError, DataError
 from tests.objectives.tiny import Write, tiny_frame
 
@@ -80,7 +80,7 @@ def test_unsupported_suffix(write: Write, name: str) -> None:
         load_frame(source)
     message = str(info.value)
     assert f"unsupported file type '{Path(name).suffix}'" in message
-    assert message.endswith("Use a file ending in .csv, .parquet, .pq.")
+    assert message.endswith("Use a file ending in .csv, .npz, .parquet, .pq.")
 
 
 @pytest.mark.parametrize("name", ["iris2", "Iris", "mnist"])
@@ -92,7 +92,7 @@ def test_unknown_builtin_lists_the_builtins(
         load_frame(name)
     assert str(info.value) == (
         f"unknown built-in dataset '{name}'. Use one of: breast_cancer, diabetes, digits, "
-        "iris, wine, or a path to a .csv or .parquet file."
+        "iris, wine, or a path to a .csv, .parquet or .npz file."
     )
 
 
@@ -147,3 +147,52 @@ def test_numbers_stay_numbers(write: Write) -> None:
     assert frame["a"].dtype == np.int64
     assert frame["b"].isna().tolist() == [False, True]
     assert list(frame["c"]) == ["x", "y"]
+
+
+def _npz(tmp_path: Path, **arrays: np.ndarray) -> str:
+    path = tmp_path / "data.npz"
+    np.savez(path, **arrays)
+    return str(path)
+
+
+def test_npz_inputs_become_columns_and_y_the_target(tmp_path: Path) -> None:
+    x = np.arange(12, dtype="float32").reshape(4, 3)
+    frame = load_frame(_npz(tmp_path, x=x, y=np.array([0, 1, 0, 1])))
+    assert list(frame.columns) == ["x0", "x1", "x2", "target"]
+    np.testing.assert_array_equal(frame[["x0", "x1", "x2"]].to_numpy(), x)
+    assert target_columns(frame, None) == ["target"]
+
+
+def test_npz_images_are_flattened_and_label_columns_are_the_default_targets(
+    tmp_path: Path,
+) -> None:
+    x = np.random.default_rng(0).random((5, 2, 3, 1))  # five tiny 2x3 grey images
+    y = np.eye(3, dtype="int64")[[0, 1, 2, 0, 1]]
+    frame = load_frame(_npz(tmp_path, X=x, Y=y))
+    assert frame.shape == (5, 6 + 3)
+    np.testing.assert_array_equal(frame.iloc[:, :6].to_numpy(), x.reshape(5, -1))
+    assert target_columns(frame, None) == ["target_0", "target_1", "target_2"]
+    assert target_columns(frame, "target_1") == ["target_1"]
+
+
+@pytest.mark.parametrize(
+    ("arrays", "message"),
+    [
+        ({"features": np.zeros((3, 2)), "y": np.zeros(3)}, r"holds arrays \['features', 'y'\]"),
+        ({"x": np.zeros((3, 2)), "y": np.zeros(4)}, r"x has shape \(3, 2\) and y \(4,\)"),
+        ({"x": np.zeros((3, 2)), "y": np.zeros((3, 1, 1))}, r"y \(3, 1, 1\); give x"),
+        ({"x": np.float64(1.0), "y": np.zeros(3)}, r"x has shape \(\) and y"),
+    ],
+)
+def test_npz_without_matching_x_and_y_is_one_clear_line(
+    tmp_path: Path, arrays: dict[str, np.ndarray], message: str
+) -> None:
+    with pytest.raises(DataError, match=message) as info:
+        load_frame(_npz(tmp_path, **arrays))
+    assert "\n" not in str(info.value)
+
+
+def test_npz_with_python_objects_is_refused_without_unpickling(tmp_path: Path) -> None:
+    source = _npz(tmp_path, x=np.array([{"a": 1}, None], dtype=object), y=np.zeros(2))
+    with pytest.raises(DataError, match=rf"^cannot read data file '{source}': .*allow_pickle"):
+        load_frame(source)

@@ -198,3 +198,12 @@ def test_nan_targets_are_dropped_with_a_note(
     assert "Traceback" not in result.err
     study = optuna.load_study(study_name="data", storage=stores.storage)
     assert len(study.trials) == 1
+
+
+def test_an_npz_file_without_x_and_y(fails: Callable[..., str], tmp_path: Path) -> None:
+    np.savez(tmp_path / "arrays.npz", inputs=np.zeros((30, 2)), labels=np.zeros(30))
+    line = fails("--data", str(tmp_path / "arrays.npz"), code=1)
+    assert line.endswith(
+        "holds arrays ['inputs', 'labels']; an .npz file needs an array 'x' (inputs, one row "
+        "per example) and an array 'y' (targets)."
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import optuna
 import pytest
 from mlflow import MlflowClient
@@ -85,3 +86,21 @@ def test_a_study_made_for_other_data_is_refused_before_anything_is_written(tune,
     client = MlflowClient(tracking_uri=stores.tracking_uri)
     experiment = client.get_experiment_by_name("s")
     assert len(client.search_runs([experiment.experiment_id], "tags.`tune.role` = 'study'")) == 1
+
+
+def test_an_npz_file_with_label_columns_runs_as_multilabel(tune, stores, tmp_path) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 2, 2))  # flattened to 4 inputs
+    y = np.stack([x[:, 0, 0] > 0, x[:, 1, 1] > 0, x.sum(axis=(1, 2)) > 0], axis=1).astype(int)
+    np.savez(tmp_path / "tags.npz", x=x, y=y)
+    result = tune("run", "--data", str(tmp_path / "tags.npz"), "--trials", "2",
+                  "--max-epochs", "1", "--quiet", "--no-report", *stores.flags())  # fmt: skip
+    assert "Task: multilabel" in result.out
+    study = optuna.load_study(study_name="tags", storage=stores.storage)
+    assert len(study.trials) == 2
+    client = MlflowClient(tracking_uri=stores.tracking_uri)
+    experiment = client.get_experiment_by_name("tags")
+    (parent,) = client.search_runs([experiment.experiment_id], "tags.`tune.role` = 'study'")
+    assert parent.data.tags["tune.task"] == "multilabel"
+    assert parent.data.tags["tune.n_inputs"] == "4"
+    assert study.trials[0].params["loss"] == "binary_crossentropy"
