@@ -42,7 +42,37 @@ def build_dense(params: dict[str, Any], problem: Problem) -> keras.Sequential:
             layers.append(keras.layers.Dropout(params["dropout"], name=f"dropout_{i}"))
     output = TASK_TABLE[problem.task].output_activation
     layers.append(keras.layers.Dense(problem.n_outputs, activation=output, name="output"))
+    if _standardises(problem):
+        # The network predicts a standardised target; this fixed layer (no weights) maps
+        # it back, so the model, its exports and every metric are in the target's units.
+        layers.append(
+            keras.layers.Rescaling(
+                problem.target_scale, offset=problem.target_center, name="target_units"
+            )
+        )
     return keras.Sequential(layers)
+
+
+def _standardises(problem: Problem) -> bool:
+    return problem.task == "regression" and (problem.target_center, problem.target_scale) != (
+        0.0,
+        1.0,
+    )
+
+
+# How each regression loss grows with the target's scale s: errors are s times larger in
+# the target's units, so MSE is s**2 times larger, MAPE not at all, and the rest about s
+# times (Huber and log-cosh are linear for errors of more than about one unit).
+LOSS_POWER_OF_SCALE = {"mse": 2.0, "mape": 0.0}
+
+
+def loss_weight(loss: str, problem: Problem) -> float:
+    """The weight that makes a regression loss in target units train like one on standardised
+    values: same gradients, whatever the scale (plain SGD would otherwise diverge on large
+    targets)."""
+    if not _standardises(problem):
+        return 1.0
+    return float(problem.target_scale ** -LOSS_POWER_OF_SCALE.get(loss, 1.0))
 
 
 BUILDERS: dict[str, Callable[[dict[str, Any], Problem], keras.Model]] = {"dense": build_dense}
@@ -66,6 +96,7 @@ def build_model(
     model.compile(
         optimizer=make_optimizer(params["optimizer"], params["learning_rate"]),
         loss=params["loss"],
+        loss_weights=loss_weight(params["loss"], problem),
         metrics=None if metric is None else [metric.keras(problem.task)],
     )
     return model

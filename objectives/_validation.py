@@ -21,10 +21,16 @@ class EpochValidation(keras.callbacks.Callback):
 
     def __init__(self, x: np.ndarray, y: np.ndarray, metric: Metric, task: str) -> None:
         super().__init__()
+        self.loss_weight = 1.0
         self.x = x
         self.y = y.astype(np.float64)
         self.metric = metric
         self.task = task
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        # The training loss is weighted (see objectives._build.loss_weight); so is val_loss.
+        weight = (self.model.get_compile_config() or {}).get("loss_weights")
+        self.loss_weight = float(weight) if isinstance(weight, int | float) else 1.0
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if logs is None:
@@ -33,7 +39,8 @@ class EpochValidation(keras.callbacks.Callback):
         outputs = outputs.astype(np.float64)
         loss = self.model.loss
         loss_fn = keras.losses.get(loss) if isinstance(loss, str) else loss
-        logs["val_loss"] = float(np.mean(keras.ops.convert_to_numpy(loss_fn(self.y, outputs))))
+        value = np.mean(keras.ops.convert_to_numpy(loss_fn(self.y, outputs)))
+        logs["val_loss"] = float(value) * self.loss_weight
         finite = bool(np.all(np.isfinite(outputs)))
         score = self.metric.score(self.y, outputs, self.task) if finite else float("nan")
         logs[f"val_{self.metric.name}"] = score

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from spaces._rules import TASKS, power_of_two_rule
@@ -16,12 +17,18 @@ class Problem:
         n_inputs: Width of the preprocessed input.
         n_outputs: Width of the output layer (1 for regression and binary).
         min_abs_target: Smallest absolute target value, for regression; decides if MAPE is valid.
+        target_center: Mean of the training targets, for regression (else 0).
+        target_scale: Standard deviation of the training targets, for regression (else 1).
+            The model builder uses both so that a regression network works on standardised
+            values inside and still predicts in the target's own units.
     """
 
     task: str
     n_inputs: int
     n_outputs: int
     min_abs_target: float | None = None
+    target_center: float = 0.0
+    target_scale: float = 1.0
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -31,6 +38,8 @@ class Problem:
                 f"n_inputs and n_outputs must be positive, but got "
                 f"n_inputs={self.n_inputs}, n_outputs={self.n_outputs}."
             )
+        if not (self.target_scale > 0 and math.isfinite(self.target_scale)):
+            raise ValueError(f"target_scale must be positive, but got {self.target_scale}.")
 
     @property
     def n0(self) -> int:

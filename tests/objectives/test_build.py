@@ -8,6 +8,7 @@ import keras
 import pytest
 
 from objectives import BUILDERS, OPTIMIZERS, build_model, get_metric, make_optimizer
+from objectives._build import loss_weight
 from spaces import OPTIMIZERS as SPACE_OPTIMIZERS
 from spaces import TASK_TABLE, TASKS, ConfigError, Problem
 
@@ -130,3 +131,38 @@ def test_every_builder_serves_a_space() -> None:
     from spaces import SPACES
 
     assert set(BUILDERS) == {family.builder for family in SPACES.values()}
+
+
+def test_a_regression_model_predicts_in_target_units_from_the_start(seed: int) -> None:
+    problem = Problem(
+        "regression", n_inputs=6, n_outputs=1, target_center=1000.0, target_scale=10.0
+    )
+    model = build_model(_params(dropout=0.0), problem)
+    assert model.layers[-1].name == "target_units"
+    assert model.get_layer("output").activation.__name__ == "linear"
+    outputs = keras.ops.convert_to_numpy(model(keras.random.normal((64, 6), seed=1)))
+    # An untrained network's standardised output is small; in target units it is near 1000.
+    assert abs(float(outputs.mean()) - 1000.0) < 30.0
+
+
+@pytest.mark.parametrize(("loss", "weight"), [("mse", 0.01), ("mae", 0.1), ("huber", 0.1),
+                                              ("log_cosh", 0.1), ("mape", 1.0)])  # fmt: skip
+def test_regression_losses_are_weighted_back_to_the_standardised_scale(
+    loss: str, weight: float
+) -> None:
+    problem = Problem("regression", n_inputs=6, n_outputs=1, target_center=5.0, target_scale=10.0)
+    assert loss_weight(loss, problem) == pytest.approx(weight)
+    model = build_model(_params(loss=loss), problem)
+    assert model.get_compile_config()["loss_weights"] == pytest.approx(weight)
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "multilabel"])
+def test_classification_models_are_not_rescaled(task: str) -> None:
+    model = _build(task)
+    assert model.layers[-1].name == "output"
+    assert loss_weight(TASK_TABLE[task].loss, Problem(task, 6, WIDTHS[task])) == 1.0
+
+
+def test_a_problem_refuses_a_non_positive_target_scale() -> None:
+    with pytest.raises(ValueError, match="target_scale must be positive"):
+        Problem("regression", n_inputs=2, n_outputs=1, target_scale=0.0)

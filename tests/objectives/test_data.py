@@ -227,3 +227,24 @@ def test_a_target_of_only_commas_is_refused(target: str) -> None:
     with pytest.raises(ConfigError) as info:
         target_columns(pd.DataFrame({"a": [1]}), target)
     assert str(info.value) == f"target must name at least one column, but got target={target!r}."
+
+
+def test_a_regression_problem_carries_the_training_targets_mean_and_spread() -> None:
+    data = prepare("diabetes")
+    y_train = data.splits.y_train[:, 0].astype(np.float64)
+    assert data.problem.target_center == pytest.approx(y_train.mean())
+    assert data.problem.target_scale == pytest.approx(y_train.std())
+    # The arrays stay in the target's units; the model standardises inside (see _build).
+    assert data.splits.y_val.min() >= 25
+
+
+@pytest.mark.parametrize("name", ["iris", "breast_cancer"])
+def test_classification_problems_are_not_standardised(name: str) -> None:
+    problem = prepare(name).problem
+    assert (problem.target_center, problem.target_scale) == (0.0, 1.0)
+
+
+def test_a_constant_regression_target_keeps_a_unit_scale(write: Write) -> None:
+    frame = pd.DataFrame({"a": np.arange(30.0), "b": np.arange(30.0) % 7, "y": 2.5})
+    problem = prepare(write(frame), task="regression").problem
+    assert (problem.target_center, problem.target_scale) == (2.5, 1.0)

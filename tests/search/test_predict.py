@@ -204,3 +204,23 @@ def test_outputs_become_original_labels_per_task(task, columns, classes, outputs
 
     frame = output_frame(np.array(outputs), TargetEncoding(task, columns, classes))
     pd.testing.assert_frame_equal(frame, pd.DataFrame(expected), check_dtype=False)
+
+
+def test_a_regression_export_predicts_in_the_targets_units(
+    tmp_path_factory: pytest.TempPathFactory, migrated_mlflow_db: Path, tmp_path: Path
+) -> None:
+    # The network works on standardised targets inside; what ships must not.
+    with built_study(tmp_path_factory, migrated_mlflow_db, "--data", "diabetes") as stores:
+        out = tmp_path / "export"
+        assert main(["export", "diabetes", "--out", str(out), *stores.flags()]) == 0
+    from sklearn.datasets import load_diabetes
+
+    frame = load_diabetes(as_frame=True, scaled=True).frame
+    rows = tmp_path / "rows.csv"
+    frame.drop(columns="target").to_csv(rows, index=False)
+    preds = tmp_path / "preds.csv"
+    assert main(["predict", str(out), "--data", str(rows), "--out", str(preds)]) == 0
+    predicted = pd.read_csv(preds)["target"].to_numpy()
+    assert abs(predicted.mean() - frame["target"].mean()) < 0.25 * frame["target"].std()
+    error = np.sqrt(np.mean((predicted - frame["target"].to_numpy()) ** 2))
+    assert error < frame["target"].std()  # better than predicting the mean
