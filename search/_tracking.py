@@ -155,7 +155,7 @@ class StudyRun:
         """
         signature = infer_signature(sample, np.asarray(model(sample, training=False)))
         # What mlflow.keras.log_model does, but for a named run: no fluent start_run and
-        # end_run around it (each several store round trips), and thread-safe.
+        # end_run around it, each several store round trips.
         info = Model.log(
             artifact_path=None,
             name="model",
