@@ -20,6 +20,20 @@ from search._quiet import load_quietly
 load_quietly()
 
 
+def _one_thread_per_test_process() -> None:
+    # Under pytest-xdist two test processes share the two cores with the worker processes
+    # some tests start; TensorFlow's default pools (as wide as the machine, spinning while
+    # idle) would make them fight for cores. Set before TensorFlow runs its first operation.
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+
+
+_one_thread_per_test_process()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the tests that start processes first.
 

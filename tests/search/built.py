@@ -12,6 +12,8 @@ import pytest
 from tests.conftest import Stores
 
 SMALL_RUN = ("--trials", "3", "--max-epochs", "2", "--quiet")
+# The HTML and PNG report takes seconds to draw; only the report's own tests need it.
+NO_REPORT = ("--no-report",)
 
 
 def make_stores(root: Path, migrated_mlflow_db: Path) -> Stores:
@@ -23,7 +25,10 @@ def make_stores(root: Path, migrated_mlflow_db: Path) -> Stores:
 
 @contextmanager
 def built_study(
-    tmp_path_factory: pytest.TempPathFactory, migrated_mlflow_db: Path, *run_args: str
+    tmp_path_factory: pytest.TempPathFactory,
+    migrated_mlflow_db: Path,
+    *run_args: str,
+    report: bool = False,
 ) -> Iterator[Stores]:
     """Run `tune run ... RUN_ARGS` into fresh stores, with a private working directory."""
     from search.cli import main
@@ -32,7 +37,8 @@ def built_study(
     stores = make_stores(work / "mlruns", migrated_mlflow_db)
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(work)
-        code = main(["run", *run_args, *SMALL_RUN, *stores.flags()])
+        extra = () if report else NO_REPORT
+        code = main(["run", *run_args, *SMALL_RUN, *extra, *stores.flags()])
         assert code == 0, f"tune run failed with exit {code}"
         yield stores
 

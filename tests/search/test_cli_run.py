@@ -67,6 +67,7 @@ def test_rerun_adds_trials_to_the_same_study(tune, stores) -> None:
         "--max-epochs",
         "1",
         "--quiet",
+        "--no-report",
         *stores.flags(),
     ]
     tune(*args)

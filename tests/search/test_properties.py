@@ -321,7 +321,8 @@ def test_cli_succeeds_or_fails_cleanly(
         storage = f"sqlite:///{folder / 'mlruns' / 'optuna.db'}"
         tracking = f"sqlite:///{folder / 'mlruns' / 'mlflow.db'}"
         (folder / "data.csv").write_bytes(content)
-        args = ["run", "--data", "data.csv", "--trials", "1", "--max-epochs", "1", "--quiet"]
+        args = ["run", "--data", "data.csv", "--trials", "1", "--max-epochs", "1", "--quiet",
+                "--no-report"]  # fmt: skip
         args += ["--storage", storage, "--tracking-uri", tracking]
         code, out, err = _run_cli(args + (["--target", target] if target is not None else []))
         if code == 0:

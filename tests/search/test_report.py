@@ -18,7 +18,7 @@ PLOTLY_BANNER = "plotly.js v"
 
 @pytest.fixture(scope="module")
 def iris(tmp_path_factory: pytest.TempPathFactory, migrated_mlflow_db: Path) -> Iterator[Stores]:
-    with built_study(tmp_path_factory, migrated_mlflow_db, "--data", "iris") as stores:
+    with built_study(tmp_path_factory, migrated_mlflow_db, "--data", "iris", report=True) as stores:
         yield stores
 
 

@@ -13,7 +13,15 @@ pytestmark = [pytest.mark.slow, pytest.mark.processes]
 def test_four_workers_share_the_default_local_store(tune, stores, tiny_config) -> None:
     # No --storage/--tracking-uri: the default SQLite stores under ./mlruns.
     result = tune(
-        "run", "--config", str(tiny_config), "--workers", "4", "--trials", "100", "--quiet"
+        "run",
+        "--config",
+        str(tiny_config),
+        "--workers",
+        "4",
+        "--trials",
+        "100",
+        "--quiet",
+        "--no-report",
     )
     assert "locked" not in result.err
 
