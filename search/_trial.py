@@ -64,7 +64,7 @@ class Objective:
             value, model = self._fit(trial, params, run_id)
             self._keep_if_best(trial, run_id, value, model)
             outcome = TrialOutcome(
-                "COMPLETE", value, None, _since(started), model.count_params(), self.fit_s
+                "COMPLETE", value, duration_s=_since(started), n_params=model.count_params()
             )
             del model
         except optuna.TrialPruned:
