@@ -34,11 +34,12 @@ test-fast: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy search spaces objectives
+	$(BIN)/mypy search spaces objectives bench
 
 bench: install
 	$(BIN)/python bench/trial_overhead.py
 	$(BIN)/python bench/trial_breakdown.py
+	$(BIN)/python bench/trial_floor.py
 	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/throughput.py
 

@@ -10,6 +10,7 @@ next trial starts) and logged as the `rss_mb` metric of the trial's MLflow run.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from _common import child_metric, private_stores, report, timed_run
 
@@ -30,7 +31,9 @@ def main() -> None:
         wall = timed_run(spec)
         rss = child_metric(tracking, "iris", "rss_mb")
     late = min(args.trials - 1, 199)
-    rows = [(f"RSS after trial {n} (MB)", rss[n]) for n in (0, 9, 49, 99, late) if n in rss]
+    rows: list[tuple[str, Any]] = [
+        (f"RSS after trial {n} (MB)", rss[n]) for n in (0, 9, 49, 99, late) if n in rss
+    ]
     rows += [
         (f"growth trial 10 -> {late + 1} (MB)", rss[late] - rss[9]),
         ("wall time (s)", wall),

@@ -1,7 +1,9 @@
 """Where does a trial's time go? Milliseconds per trial of each phase of the default study.
 
 Wraps tune's and the libraries' entry points with timers (this script only), runs the
-default study in-process and prints each phase's total divided by the number of trials.
+default study in-process and prints, for each phase, the median over trials of its time
+in a trial and its mean per trial (the mean holds the rare costs: the first trial's
+one-time set-up, and model logging, which only a trial that becomes the best pays).
 Phases nest: the objective holds all the others but ask and tell, Keras fit holds the
 per-epoch callbacks. A trial's time (creation to end, as Optuna stamps it) starts inside
 ask and ends inside tell. Use it to see what bench/trial_overhead.py's share is made of.
@@ -20,15 +22,19 @@ from typing import Any
 
 import optuna
 import optuna_integration
-from _common import finished_trials, private_stores, report, timed_run, trial_seconds
+from _common import finished_trials, median, private_stores, report, timed_run, trial_seconds
 
 import objectives._validation as validation
 import search._tracking as tracking
 import search._trial as trial_module
 from search._spec import StudySpec
 
-SPENT: defaultdict[str, float] = defaultdict(float)
+# SPENT[label][i]: seconds of the phase in the i-th trial (counted from each Optuna ask).
+SPENT: defaultdict[str, defaultdict[int, float]] = defaultdict(lambda: defaultdict(float))
 CALLS: Counter[str] = Counter()
+TRIAL = [0]
+
+ASK = "Optuna ask"
 
 # (owner, attribute, label): what is timed.
 PHASES: list[tuple[Any, str, str]] = [
@@ -44,7 +50,7 @@ PHASES: list[tuple[Any, str, str]] = [
     (tracking.StudyRun, "log_model", "  best-so-far model logging"),
     (optuna.trial.Trial, "set_user_attr", "  Optuna user attributes"),
     (trial_module, "_release", "  garbage collection"),
-    (optuna.Study, "ask", "Optuna ask"),
+    (optuna.Study, "ask", ASK),
     (optuna.study._optimize, "_tell_with_warning", "Optuna tell"),
 ]
 
@@ -56,8 +62,10 @@ def _timed(function: Callable[..., Any], label: str) -> Callable[..., Any]:
         try:
             return function(*args, **kwargs)
         finally:
-            SPENT[label] += time.perf_counter() - started
+            SPENT[label][TRIAL[0]] += time.perf_counter() - started
             CALLS[label] += 1
+            if label == ASK:
+                TRIAL[0] += 1
 
     return wrapper
 
@@ -72,13 +80,21 @@ def main() -> None:
         wall = timed_run(StudySpec(trials=args.trials, storage=storage, tracking_uri=tracking_uri))
         trials = finished_trials(storage, "breast_cancer")
     n = len(trials)
+    seconds = [trial_seconds(t) for t in trials]
     rows: list[tuple[str, Any]] = [
         ("wall time of the run (s)", wall),
-        ("trial, creation to end (ms/trial)", 1000 * sum(map(trial_seconds, trials)) / n),
+        ("trial, creation to end (ms)", _both(seconds)),
     ]
-    rows += [(f"{label} (ms/trial, {CALLS[label]} calls)", 1000 * SPENT[label] / n)
-             for _, _, label in PHASES]  # fmt: skip
-    report(f"default study: breast_cancer, {n} trials, per-phase time", rows)
+    for _, _, label in PHASES:
+        # Phases are filed under the number of asks so far, so trial i is under i + 1 but
+        # its own ask, which counts before it ends, is under i.
+        per_trial = [SPENT[label].get(i + (label != ASK), 0.0) for i in range(n)]
+        rows.append((f"{label} ({CALLS[label]} calls)", _both(per_trial)))
+    report(f"default study: breast_cancer, {n} trials, ms per trial: median / mean", rows)
+
+
+def _both(values: list[float]) -> str:
+    return f"{1000 * median(values):7.1f} / {1000 * sum(values) / len(values):7.1f}"
 
 
 if __name__ == "__main__":
