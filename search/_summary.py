@@ -6,6 +6,7 @@ import shlex
 from typing import Any
 
 from search._runner import RunResult
+from search._storage import DEFAULT_STORAGE, DEFAULT_TRACKING_URI
 
 
 def format_summary(result: RunResult) -> str:
@@ -22,13 +23,27 @@ def format_summary(result: RunResult) -> str:
     lines.append(_baseline_line(result))
     if result.test_score is not None:
         lines.append(f"Test {result.metric} of the best model: {result.test_score:.4f}")
-    study = shlex.quote(result.study_name)
-    lines += [
-        "Next:",
-        "  tune ui                                 # inspect the trials in the MLflow UI",
-        f"  tune export {study} --out exports/{result.study_name}   # save the best model",
+    lines.append("Next, inspect the trials in the MLflow UI and save the best model:")
+    return "\n".join([*lines, *(f"  {shlex.join(words)}" for words in next_commands(result))])
+
+
+def next_commands(result: RunResult) -> list[list[str]]:
+    """`tune ui` on this run's store and `tune export` of its best model, as argv lists.
+
+    They name the stores when they are not the defaults, so they work as printed (a
+    password in a URL shows masked and has to be typed back).
+    """
+    tracking = _flag("--tracking-uri", result.tracking_uri, DEFAULT_TRACKING_URI)
+    storage = _flag("--storage", result.storage, DEFAULT_STORAGE)
+    out = f"exports/{result.study_name}"
+    return [
+        ["tune", "ui", *tracking],
+        ["tune", "export", result.study_name, "--out", out, *storage, *tracking],
     ]
-    return "\n".join(lines)
+
+
+def _flag(name: str, value: str, default: str) -> list[str]:
+    return [] if value == default else [name, value]
 
 
 def format_params(params: dict[str, Any]) -> str:

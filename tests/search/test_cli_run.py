@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import numpy as np
 import optuna
 import pytest
@@ -55,6 +57,14 @@ def test_run_logs_one_child_run_per_trial(tune, stores) -> None:
             assert [m.step for m in history] == list(range(len(history)))
             assert len(client.get_metric_history(run.info.run_id, "loss")) == len(history)
             assert run.data.metrics["value"] == pytest.approx(trial.value)
+
+    # The export command the summary prints works as printed: it names these stores.
+    lines = result.out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Next,"))
+    export = shlex.split(lines[start + 2])
+    assert export[:3] == ["tune", "export", "iris"]
+    tune(*export[1:])
+    assert (stores.root.parent / "exports" / "iris" / "tune.json").is_file()
 
 
 def test_rerun_adds_trials_to_the_same_study(tune, stores) -> None:
