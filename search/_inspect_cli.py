@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -186,13 +187,20 @@ def export(
     )
     if done.registered:
         click.echo(f"Registered {done.registered}")
-    click.echo(f"Next: tune predict {out} --data FILE --out predictions.csv")
+    click.echo(f"Next: tune predict {shlex.quote(str(out))} --data FILE --out predictions.csv")
 
 
 @click.command()
 @click.argument("model")
-@click.option("--data", required=True, help="CSV or Parquet file of rows in the training format.")
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="Predictions CSV.")
+@click.option(
+    "--data", required=True, help="CSV, Parquet or .npz file of rows in the training format."
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, allow_dash=True),
+    default="-",
+    help="Predictions CSV; '-' (the default) writes it to standard output.",
+)
 @click.option("--tracking-uri", help="MLflow tracking URI (for models:/ URIs).")
 def predict(model: str, data: str, out: Path, tracking_uri: str | None) -> None:
     """Predict a file's rows with an export folder or models:/NAME@champion."""
@@ -202,10 +210,14 @@ def predict(model: str, data: str, out: Path, tracking_uri: str | None) -> None:
     from search._predict import predict_file
 
     _, tracking = _urls(None, tracking_uri)
-    rows, warnings = predict_file(model, data, out, tracking)
+    to_stdout = str(out) == "-"
+    rows, warnings = predict_file(model, data, None if to_stdout else out, tracking)
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
-    click.echo(f"Wrote {rows} prediction(s) to {out}")
+    # With the CSV on standard output, what is said goes to standard error.
+    click.echo(
+        f"Wrote {rows} prediction(s) to {'standard output' if to_stdout else out}", err=to_stdout
+    )
 
 
 COMMANDS: tuple[click.Command, ...] = (ui, studies, trials, best, report, export, predict)

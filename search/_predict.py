@@ -7,6 +7,7 @@ model (`models:/NAME@champion`) carries the same two files as its pyfunc artifac
 from __future__ import annotations
 
 import json
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,17 +127,25 @@ def _multilabel_frame(outputs: np.ndarray, columns: tuple[str, ...]) -> pd.DataF
     return frame
 
 
-def predict_file(model: str, data: str, out: Path, tracking_uri: str) -> tuple[int, list[str]]:
-    """Predict the rows of a CSV or Parquet file with an export folder or a models:/ URI.
+def predict_file(
+    model: str, data: str, out: Path | None, tracking_uri: str
+) -> tuple[int, list[str]]:
+    """Predict the rows of a CSV, Parquet or .npz file with an export folder or a models:/ URI.
+
+    Args:
+        out: The CSV to write; None writes it to standard output.
 
     Returns:
-        The number of rows written to `out`, and warnings for the user.
+        The number of rows written, and warnings for the user.
     """
     predictor = load_predictor(model, tracking_uri)
     frame = load_frame(data)
     predictions, warnings = predictor.predict(frame)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    predictions.to_csv(out, index=False)
+    if out is None:
+        predictions.to_csv(sys.stdout, index=False)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        predictions.to_csv(out, index=False)
     return len(predictions), warnings
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -75,6 +76,17 @@ def test_export_then_predict_raw_rows_gives_labels_and_probabilities(
     probabilities = predictions[[f"proba_{c}" for c in CLASSES]].to_numpy()
     np.testing.assert_allclose(probabilities, expected, atol=1e-6)
     assert list(predictions["species"]) == [CLASSES[i] for i in expected.argmax(axis=1)]
+
+
+@pytest.mark.slow
+def test_without_out_the_csv_goes_to_standard_output(tune, shipped, tmp_path) -> None:
+    rows = _rows(shipped, tmp_path)
+    result = tune("predict", str(shipped.out), "--data", rows)
+    assert "Wrote 150 prediction(s) to standard output" in result.err
+    tune("predict", str(shipped.out), "--data", rows, "--out", str(tmp_path / "p.csv"))
+    pd.testing.assert_frame_equal(
+        pd.read_csv(io.StringIO(result.out)), pd.read_csv(tmp_path / "p.csv")
+    )
 
 
 @pytest.mark.slow
