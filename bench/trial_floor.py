@@ -8,7 +8,9 @@ of the default study needs whatever the code around it:
     metrics and outcome in one batch) and closed;
   - Keras: a fresh session, the model built and compiled (new widths are new variable
     shapes, whose TensorFlow kernels are created on first use, as in a real study);
-  - Python: the last trial's garbage collected.
+  - Python: the last trial's garbage collected;
+  - the stores configured as tune configures them (SQLite in write-ahead-log mode, no
+    fsync after each commit).
 Each model is then trained as tune trains it (exact validation, pruning callback), and the
 textbook trial goes first with tune's default seed, so the trials are those of a default
 `tune run` and the floor is set against the same trial lengths. No heartbeats, no progress bar, no model
@@ -46,14 +48,14 @@ from objectives import (
     train_model,
 )
 from search._pruners import make_pruner
-from search._storage import relax_sqlite_sync
+from search._storage import ensure_parent
 from spaces import SpaceConfig, TrialFailed
 from spaces._dense import dense_baseline, dense_space
 
 SPENT: defaultdict[str, list[float]] = defaultdict(list)
 PHASES = (
-    "garbage collection",
     "Optuna ask",
+    "garbage collection",
     "MLflow run start",
     "Optuna user attribute",
     "Optuna suggestions",
@@ -80,7 +82,9 @@ def main() -> None:
     args = parser.parse_args()
     data = prepare("breast_cancer")
     with private_stores() as (storage_url, tracking_uri):
-        relax_sqlite_sync()
+        # The stores as tune configures them: write-ahead log, no fsync after each commit.
+        ensure_parent(storage_url)
+        ensure_parent(tracking_uri)
         metric = get_metric("accuracy", data.problem.task)
         study = optuna.create_study(
             storage=optuna.storages.RDBStorage(storage_url),
@@ -111,10 +115,12 @@ def one_trial(
     number: int,
 ) -> None:
     """The engine calls of one trial, each timed under its phase."""
-    with phase("garbage collection"):
-        _collect()
     with phase("Optuna ask"):
         trial = study.ask()
+    # Inside the trial, as in tune: the last trial's model is torn down here (TensorFlow
+    # frees its variables and functions), work that belongs to some trial.
+    with phase("garbage collection"):
+        _collect()
     with phase("MLflow run start"):
         run_id = _start_run(client, experiment, parent, number)
     with phase("Optuna user attribute"):
