@@ -55,11 +55,13 @@ class Objective:
     def __call__(self, trial: optuna.Trial) -> float:
         _release()
         run_id = self.run.start_trial(trial.number)
-        for key, value in {**self.trial_attrs, RUN_ID_ATTR: run_id}.items():
-            trial.set_user_attr(key, value)
         started = time.perf_counter()
         self.fit_s, self.epochs = 0.0, []
         try:
+            # Inside the try: a Ctrl-C that lands as soon as the run is linked (when the
+            # run id is visible to others) still ends this trial with its reason.
+            for key, value in {**self.trial_attrs, RUN_ID_ATTR: run_id}.items():
+                trial.set_user_attr(key, value)
             params = self._suggest(trial, run_id)
             value, model = self._fit(trial, params, run_id)
             self._keep_if_best(trial, run_id, value, model)

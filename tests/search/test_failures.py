@@ -75,3 +75,27 @@ def test_a_streak_of_failures_stops_the_run(tune, stores, tmp_path, broken_space
     parents = stores_view.runs(stores.tracking_uri, "iris", "study")
     assert [p.info.status for p in parents] == ["FAILED"]
     stores_view.assert_consistent(stores.storage, stores.tracking_uri, "iris")
+
+
+def test_ctrl_c_as_the_trial_is_linked_to_its_run_still_records_why(
+    tune, stores, tmp_path, monkeypatch
+) -> None:
+    # The moment another process first sees the trial's run id is the earliest a Ctrl-C
+    # prompted by it can land (tests/search/test_resume.py); it must end like any other.
+    set_user_attr = optuna.Trial.set_user_attr
+
+    def interrupted_once(trial: optuna.Trial, key: str, value: Any) -> None:
+        set_user_attr(trial, key, value)
+        if key == RUN_ID_ATTR and trial.number == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(optuna.Trial, "set_user_attr", interrupted_once)
+    result = tune("run", "--config", _config(tmp_path, "dense"), "--trials", "3",
+                  "--max-epochs", "1", "--quiet", "--no-report", *stores.flags(), code=130)  # fmt: skip
+    assert result.err.strip().splitlines()[-1].startswith("error: interrupted")
+    trials = stores_view.trials(stores.storage, "iris")
+    assert [t.state.name for t in trials] == ["COMPLETE", "FAIL"]
+    assert "interrupted" in trials[1].user_attrs["fail_reason"]
+    runs = {r.info.run_id: r for r in stores_view.runs(stores.tracking_uri, "iris", "trial")}
+    assert "interrupted" in runs[trials[1].user_attrs[RUN_ID_ATTR]].data.tags["tune.fail_reason"]
+    stores_view.assert_consistent(stores.storage, stores.tracking_uri, "iris")
