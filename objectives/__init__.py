@@ -5,6 +5,7 @@ Building (`build_model`) is kept apart from training (`train_model`), so each ca
 
 from objectives._build import BUILDERS, OPTIMIZERS, build_model, make_optimizer
 from objectives._data import PreparedData, Splits, prepare, target_columns
+from objectives._images import image_shape
 from objectives._metrics import DEFAULT_METRIC, METRICS, Metric, get_metric
 from objectives._preprocess import Preprocessor
 from objectives._session import fresh_session
@@ -26,6 +27,7 @@ __all__ = [
     "build_model",
     "fresh_session",
     "get_metric",
+    "image_shape",
     "infer_task",
     "load_frame",
     "make_optimizer",

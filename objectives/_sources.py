@@ -1,4 +1,5 @@
-"""Where data comes from: scikit-learn's bundled datasets, CSV, Parquet and NumPy .npz files."""
+"""Where data comes from: scikit-learn's bundled datasets, CSV, Parquet and NumPy .npz files,
+and folders of images."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn import datasets
 
+from objectives._images import Shape, read_image_folder
 from spaces import ConfigError, DataError
 
 
@@ -73,8 +75,13 @@ _READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
 }
 
 
-def load_frame(source: str) -> pd.DataFrame:
-    """Load a built-in dataset by name, or a CSV, Parquet or .npz file by path.
+def load_frame(source: str, image_shape: Shape | None = None) -> pd.DataFrame:
+    """Load a built-in dataset by name, a CSV, Parquet or .npz file, or a folder of images.
+
+    Args:
+        source: The name or path.
+        image_shape: For a folder of images, the height, width and channels to convert
+            them to (see objectives/_images.py); by default the most common ones.
 
     Raises:
         ConfigError: The name is neither a built-in nor a file of a known kind.
@@ -87,12 +94,18 @@ def load_frame(source: str) -> pd.DataFrame:
     if source in BUILTINS:
         return BUILTINS[source]()
     path = Path(source)
+    if path.is_dir():
+        try:
+            return read_image_folder(path, image_shape)
+        except OSError as exc:
+            raise DataError(f"cannot read folder '{source}': {exc}.") from exc
     suffix = path.suffix.lower()
     if suffix not in _READERS:
         if not suffix and not path.exists():
             raise ConfigError(
                 f"unknown built-in dataset '{source}'. "
-                f"Use one of: {', '.join(sorted(BUILTINS))}, or a path to a .csv, .parquet or .npz file."
+                f"Use one of: {', '.join(sorted(BUILTINS))}, a path to a .csv, .parquet or .npz "
+                "file, or a folder of images."
             )
         raise ConfigError(
             f"cannot read '{source}': unsupported file type '{suffix or path.name}'. "

@@ -17,7 +17,8 @@ import keras
 import numpy as np
 import pandas as pd
 
-from objectives import Preprocessor, TargetEncoding, load_frame, predict
+from objectives import Preprocessor, TargetEncoding, image_shape, load_frame, predict
+from objectives._images import FILES_ATTR as IMAGE_FILES_ATTR
 from search._storage import mask_text, sqlite_path
 from spaces import ConfigError, DataError
 
@@ -130,7 +131,7 @@ def _multilabel_frame(outputs: np.ndarray, columns: tuple[str, ...]) -> pd.DataF
 def predict_file(
     model: str, data: str, out: Path | None, tracking_uri: str
 ) -> tuple[int, list[str]]:
-    """Predict the rows of a CSV, Parquet or .npz file with an export folder or a models:/ URI.
+    """Predict the rows of a file or image folder with an export folder or a models:/ URI.
 
     Args:
         out: The CSV to write; None writes it to standard output.
@@ -139,8 +140,11 @@ def predict_file(
         The number of rows written, and warnings for the user.
     """
     predictor = load_predictor(model, tracking_uri)
-    frame = load_frame(data)
+    # Images are converted to the shape the model was trained on, whatever their size.
+    frame = load_frame(data, image_shape=image_shape(predictor.preprocessor.columns))
     predictions, warnings = predictor.predict(frame)
+    if IMAGE_FILES_ATTR in frame.attrs:  # which image each prediction is for
+        predictions.insert(0, "file", frame.attrs[IMAGE_FILES_ATTR])
     if out is None:
         predictions.to_csv(sys.stdout, index=False)
     else:

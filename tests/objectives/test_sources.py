@@ -92,7 +92,7 @@ def test_unknown_builtin_lists_the_builtins(
         load_frame(name)
     assert str(info.value) == (
         f"unknown built-in dataset '{name}'. Use one of: breast_cancer, diabetes, digits, "
-        "iris, wine, or a path to a .csv, .parquet or .npz file."
+        "iris, wine, a path to a .csv, .parquet or .npz file, or a folder of images."
     )
 
 
@@ -116,10 +116,10 @@ def test_corrupt_parquet_is_a_data_error(write: Write) -> None:
         load_frame(source)
 
 
-def test_a_directory_is_unreadable(tmp_path: Path) -> None:
+def test_a_directory_is_read_as_an_image_folder_whatever_its_name(tmp_path: Path) -> None:
     folder = tmp_path / "folder.csv"
     folder.mkdir()
-    with pytest.raises(DataError, match=r"cannot read data file .*folder\.csv.*Is a directory"):
+    with pytest.raises(DataError, match=r"folder '.*folder\.csv' has no images"):
         load_frame(str(folder))
 
 

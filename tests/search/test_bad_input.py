@@ -14,6 +14,7 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.entities import ViewType
 
+from tests.objectives.images import digits_folder
 from tests.objectives.tiny import tiny_frame
 
 
@@ -81,9 +82,23 @@ def test_unreadable_file(fails: Callable[..., str], tmp_path: Path) -> None:
     assert fails("--data", source, code=1).startswith(f"error: cannot read data file '{source}'")
 
 
-def test_a_directory_instead_of_a_file(fails: Callable[..., str], tmp_path: Path) -> None:
+def test_a_folder_without_images(fails: Callable[..., str], tmp_path: Path) -> None:
     (tmp_path / "folder.csv").mkdir()
-    assert "Is a directory" in fails("--data", str(tmp_path / "folder.csv"), code=1)
+    (tmp_path / "folder.csv" / "cats").mkdir()
+    line = fails("--data", str(tmp_path / "folder.csv"), code=1)
+    assert line.endswith("; give one subfolder per class with its images in it.")
+
+
+def test_a_broken_image(fails: Callable[..., str], tmp_path: Path) -> None:
+    folder = digits_folder(tmp_path / "digits", per_class=3)
+    (folder / "digit_2" / "x.jpg").write_bytes(b"\xff\xd8 not really")
+    line = fails("--data", str(folder), code=1)
+    assert line.startswith(f"error: cannot read image '{folder / 'digit_2' / 'x.jpg'}'")
+
+
+def test_an_image_folder_with_one_class(fails: Callable[..., str], tmp_path: Path) -> None:
+    folder = digits_folder(tmp_path / "digits", classes=1, per_class=20)
+    assert "single class" in fails("--data", str(folder), code=1)
 
 
 @pytest.mark.skipif(

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import shlex
 
 import numpy as np
 import optuna
+import pandas as pd
 import pytest
 from mlflow import MlflowClient
+from PIL import Image
 
 from search._trial import RUN_ID_ATTR
+from tests.objectives.images import digit_images, digits_folder
 
 pytestmark = pytest.mark.slow
 
@@ -115,3 +119,26 @@ def test_an_npz_file_with_label_columns_runs_as_multilabel(tune, stores, tmp_pat
     assert parent.data.tags["tune.task"] == "multilabel"
     assert parent.data.tags["tune.n_inputs"] == "4"
     assert study.trials[0].params["loss"] == "binary_crossentropy"
+
+
+def test_an_image_folder_runs_exports_and_predicts_images_of_any_size(
+    tune, stores, tmp_path
+) -> None:
+    folder = digits_folder(tmp_path / "digits")
+    result = tune("run", "--data", str(folder), "--trials", "2", "--max-epochs", "3",
+                  "--quiet", "--no-report", *stores.flags())  # fmt: skip
+    assert "Task: multiclass (target 'label' has 3 distinct values" in result.out
+    assert "Inputs: 64;" in result.out
+    tune("export", "digits", "--out", str(tmp_path / "export"), *stores.flags())
+    # New images at twice the size, in color, with no class folders: resized and converted.
+    new = tmp_path / "new"
+    new.mkdir()
+    for i, image in enumerate(digit_images(per_class=2)[0]):
+        Image.fromarray(image).resize((16, 16)).convert("RGB").save(new / f"{i}.png")
+    out = tune("predict", str(tmp_path / "export"), "--data", str(new)).out
+    predictions = pd.read_csv(io.StringIO(out))
+    probabilities = [f"proba_digit_{d}" for d in range(3)]
+    assert list(predictions.columns) == ["file", "label", *probabilities]
+    assert list(predictions["file"]) == [f"{i}.png" for i in range(6)]
+    assert set(predictions["label"]) <= {"digit_0", "digit_1", "digit_2"}
+    np.testing.assert_allclose(predictions[probabilities].sum(axis=1), 1.0, atol=1e-5)
