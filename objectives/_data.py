@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from objectives._images import IMAGE_SUFFIXES
 from objectives._preprocess import Preprocessor
-from objectives._sources import TARGETS_ATTR, load_frame
+from objectives._sources import BUILTINS, TARGETS_ATTR, load_frame
 from objectives._task import TargetEncoding, infer_task
 from spaces import ConfigError, DataError, Problem
 
@@ -65,9 +67,19 @@ def prepare(
         task: Forces the task instead of inferring it.
         seed: Seed of the splits.
     """
+    if Path(source).suffix.lower() in IMAGE_SUFFIXES:
+        raise DataError(
+            f"'{source}' is one image, something to predict; to search, give a folder of "
+            "images with one subfolder per class."
+        )
     frame = load_frame(source)
     columns = target_columns(frame, target)
     frame, notes = _drop_missing_targets(frame, columns)
+    if source in BUILTINS and Path(source).exists():
+        notes.append(
+            f"'{source}' is read as the built-in dataset; for the file or folder of that "
+            f"name, write ./{source}"
+        )
     encoding, reason = infer_task(frame[columns], task)
     features = frame.drop(columns=columns)
     if features.shape[1] == 0:

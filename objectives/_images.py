@@ -51,17 +51,28 @@ def read_image_folder(folder: Path, shape: Shape | None = None) -> pd.DataFrame:
             f"folder '{folder}' has no images ({', '.join(IMAGE_SUFFIXES)}); give one "
             "subfolder per class with its images in it."
         )
-    shape = shape or _common_shape(files)
-    if shape[0] * shape[1] * shape[2] > MAX_INPUTS:
-        raise DataError(
-            f"the images of '{folder}' are {shape[0]}x{shape[1]} with {shape[2]} channel(s), "
-            f"more than {MAX_INPUTS} inputs for a dense network; resize them to 128x128 or less."
-        )
-    frame = pd.DataFrame(np.stack([_pixels(f, shape) for f in files]), columns=pixel_columns(shape))
+    frame = _rows(files, shape, f"the images of '{folder}'")
     if labels is not None:
         frame[LABEL_COLUMN] = labels
     frame.attrs[FILES_ATTR] = [f.relative_to(folder).as_posix() for f in files]
     return frame
+
+
+def read_image_file(path: Path, shape: Shape | None = None) -> pd.DataFrame:
+    """One image as one row without a target, to predict (see read_image_folder)."""
+    frame = _rows([path], shape, f"image '{path}'")
+    frame.attrs[FILES_ATTR] = [path.name]
+    return frame
+
+
+def _rows(files: list[Path], shape: Shape | None, what: str) -> pd.DataFrame:
+    shape = shape or _common_shape(files)
+    if shape[0] * shape[1] * shape[2] > MAX_INPUTS:
+        raise DataError(
+            f"{what} are {shape[0]}x{shape[1]} with {shape[2]} channel(s), more than "
+            f"{MAX_INPUTS} inputs for a dense network; resize them to 128x128 or less."
+        )
+    return pd.DataFrame(np.stack([_pixels(f, shape) for f in files]), columns=pixel_columns(shape))
 
 
 def pixel_columns(shape: Shape) -> list[str]:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn import datasets
 
-from objectives._images import Shape, read_image_folder
+from objectives._images import IMAGE_SUFFIXES, Shape, read_image_file, read_image_folder
 from spaces import ConfigError, DataError
 
 
@@ -100,7 +100,7 @@ def load_frame(source: str, image_shape: Shape | None = None) -> pd.DataFrame:
         except OSError as exc:
             raise DataError(f"cannot read folder '{source}': {exc}.") from exc
     suffix = path.suffix.lower()
-    if suffix not in _READERS:
+    if suffix not in _READERS and suffix not in IMAGE_SUFFIXES:
         if not suffix and not path.exists():
             raise ConfigError(
                 f"unknown built-in dataset '{source}'. "
@@ -109,10 +109,12 @@ def load_frame(source: str, image_shape: Shape | None = None) -> pd.DataFrame:
             )
         raise ConfigError(
             f"cannot read '{source}': unsupported file type '{suffix or path.name}'. "
-            f"Use a file ending in {', '.join(sorted(_READERS))}."
+            f"Use a file ending in {', '.join(sorted(_READERS))}, an image or a folder of images."
         )
     if not path.exists():
         raise DataError(f"data file '{source}' does not exist; check the path given to --data.")
+    if suffix in IMAGE_SUFFIXES:  # one image, to predict
+        return read_image_file(path, image_shape)
     frame = _read(path, suffix)
     if frame.empty:
         raise DataError(f"data file '{source}' has no rows; give a file with a header and data.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -94,6 +95,18 @@ def test_nan_targets_are_dropped_with_a_note(write: Write) -> None:
 
 def test_no_note_without_missing_targets() -> None:
     assert prepare("iris").notes == ()
+
+
+def test_a_folder_named_like_a_built_in_gets_a_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "iris").mkdir()
+    data = prepare("iris")
+    assert data.problem.n_inputs == 4  # still the built-in
+    assert data.notes == (
+        "'iris' is read as the built-in dataset; for the file or folder of that name, write ./iris",
+    )
 
 
 def test_only_nan_targets_is_an_error(write: Write) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from objectives import image_shape, load_frame
+from objectives import image_shape, load_frame, prepare
 from objectives._images import FILES_ATTR, LABEL_COLUMN, MAX_INPUTS, pixel_columns
 from spaces import DataError
 from tests.objectives.images import digit_images, digits_folder
@@ -94,3 +94,17 @@ def test_images_too_large_for_a_dense_network_are_refused(tmp_path: Path) -> Non
         Image.new("RGB", (side, side)).save(tmp_path / label / "x.png")
     with pytest.raises(DataError, match=r"more than \d+ inputs for a dense network; resize"):
         load_frame(str(tmp_path))
+
+
+def test_one_image_file_is_one_row_to_predict(tmp_path: Path) -> None:
+    image = digit_images(per_class=1)[0][0]
+    Image.fromarray(image, mode="L").save(tmp_path / "seven.png")
+    frame = load_frame(str(tmp_path / "seven.png"), image_shape=(8, 8, 1))
+    np.testing.assert_array_equal(frame.to_numpy(), image.reshape(1, 64))
+    assert frame.attrs[FILES_ATTR] == ["seven.png"]
+
+
+def test_one_image_file_is_no_data_to_search(tmp_path: Path) -> None:
+    Image.new("L", (8, 8)).save(tmp_path / "one.png")
+    with pytest.raises(DataError, match=r"is one image, something to predict; to search, give a"):
+        prepare(str(tmp_path / "one.png"))

@@ -80,7 +80,9 @@ def test_unsupported_suffix(write: Write, name: str) -> None:
         load_frame(source)
     message = str(info.value)
     assert f"unsupported file type '{Path(name).suffix}'" in message
-    assert message.endswith("Use a file ending in .csv, .npz, .parquet, .pq.")
+    assert message.endswith(
+        "Use a file ending in .csv, .npz, .parquet, .pq, an image or a folder of images."
+    )
 
 
 @pytest.mark.parametrize("name", ["iris2", "Iris", "mnist"])
