@@ -8,7 +8,7 @@ from typing import Any
 import keras
 
 from objectives._metrics import Metric
-from spaces import TASK_TABLE, Problem, check_choice
+from spaces import TASK_TABLE, ConfigError, Problem, check_choice
 
 OPTIMIZERS: dict[str, Callable[[float], keras.optimizers.Optimizer]] = {
     "adam": lambda lr: keras.optimizers.Adam(learning_rate=lr),
@@ -28,7 +28,42 @@ def make_optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimize
 
 def build_dense(params: dict[str, Any], problem: Problem) -> keras.Sequential:
     """An MLP whose output layer follows the lecture's task table."""
-    layers: list[keras.layers.Layer] = [keras.Input(shape=(problem.n_inputs,))]
+    return keras.Sequential([keras.Input(shape=(problem.n_inputs,)), *_head(params, problem)])
+
+
+def build_cnn(params: dict[str, Any], problem: Problem) -> keras.Sequential:
+    """Convolution blocks over the image the flat inputs hold, then the dense family's head.
+
+    The model takes the same flat rows as the dense family (and so the same preprocessing,
+    exports and predictions); its first layer folds each row back into its image.
+    """
+    if problem.image_shape is None:
+        raise ConfigError("the cnn family needs images; use the dense family.")
+    layers: list[keras.layers.Layer] = [
+        keras.Input(shape=(problem.n_inputs,)),
+        keras.layers.Reshape(problem.image_shape, name="image"),
+    ]
+    for i in range(params["conv_layers"]):
+        layers += [
+            keras.layers.Conv2D(
+                params[f"filters_{i}"],
+                params["kernel_size"],
+                padding="same",
+                activation=params["activation"],
+                kernel_initializer=params["initializer"],
+                name=f"conv_{i}",
+            ),
+            keras.layers.MaxPooling2D(2, padding="same", name=f"pool_{i}"),
+        ]
+    return keras.Sequential(
+        [*layers, keras.layers.Flatten(name="flatten"), *_head(params, problem)]
+    )
+
+
+def _head(params: dict[str, Any], problem: Problem) -> list[keras.layers.Layer]:
+    """The hidden Dense layers, the output layer the task table prescribes, and for a
+    standardised regression target the fixed layer back to its units."""
+    layers: list[keras.layers.Layer] = []
     for i in range(params["n_layers"]):
         layers.append(
             keras.layers.Dense(
@@ -50,7 +85,7 @@ def build_dense(params: dict[str, Any], problem: Problem) -> keras.Sequential:
                 problem.target_scale, offset=problem.target_center, name="target_units"
             )
         )
-    return keras.Sequential(layers)
+    return layers
 
 
 def _standardises(problem: Problem) -> bool:
@@ -73,7 +108,10 @@ def loss_weight(loss: str, problem: Problem) -> float:
     return float(problem.target_scale ** -LOSS_POWER_OF_SCALE.get(loss, 1.0))
 
 
-BUILDERS: dict[str, Callable[[dict[str, Any], Problem], keras.Model]] = {"dense": build_dense}
+BUILDERS: dict[str, Callable[[dict[str, Any], Problem], keras.Model]] = {
+    "dense": build_dense,
+    "cnn": build_cnn,
+}
 
 
 def build_model(

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from objectives._images import IMAGE_SUFFIXES
+from objectives._images import IMAGE_SUFFIXES, image_shape
 from objectives._preprocess import Preprocessor
 from objectives._sources import BUILTINS, TARGETS_ATTR, load_frame
 from objectives._task import TargetEncoding, infer_task
@@ -97,6 +97,7 @@ def prepare(
         n_outputs=encoding.n_outputs,
         min_abs_target=_min_abs_target(frame, encoding),
         **_target_standardisation(splits.y_train, encoding.task),
+        image_shape=image_shape(preprocessor.columns),
     )
     return PreparedData(splits, problem, encoding, preprocessor, reason, tuple(notes))
 
@@ -185,7 +186,7 @@ def _arrays(
     return preprocessor.transform(frame[preprocessor.columns]), encoding.encode(frame)
 
 
-def _target_standardisation(y_train: np.ndarray, task: str) -> dict[str, float]:
+def _target_standardisation(y_train: np.ndarray, task: str) -> dict[str, Any]:
     """Mean and standard deviation of the training targets of a regression.
 
     Raw targets such as prices (around 1e5) or the diabetes scores (mean 152, std 77) leave a

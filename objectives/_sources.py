@@ -10,7 +10,13 @@ import numpy as np
 import pandas as pd
 from sklearn import datasets
 
-from objectives._images import IMAGE_SUFFIXES, Shape, read_image_file, read_image_folder
+from objectives._images import (
+    IMAGE_SUFFIXES,
+    Shape,
+    pixel_columns,
+    read_image_file,
+    read_image_folder,
+)
 from spaces import ConfigError, DataError
 
 
@@ -39,7 +45,9 @@ def _read_npz(path: Path) -> pd.DataFrame:
     """An .npz file with arrays `x` (inputs) and `y` (target, or one column per label).
 
     Inputs with more than two dimensions (images, sequences) are flattened to one row of
-    features per example, which is what the dense family takes.
+    features per example, which is what the dense family takes; images, (n, height,
+    width) or (n, height, width, channels) with 1 or 3 channels, keep their shape in the
+    column names, so the cnn family can fold them back.
     """
     with np.load(path, allow_pickle=False) as arrays:
         found = {
@@ -58,13 +66,24 @@ def _read_npz(path: Path) -> pd.DataFrame:
         )
     inputs = x.reshape(len(x), -1)
     labels = y.reshape(len(y), -1)
+    shape = _image_shape(x)
     targets = (
         ["target"] if labels.shape[1] == 1 else [f"target_{i}" for i in range(labels.shape[1])]
     )
-    frame = pd.DataFrame(inputs, columns=[f"x{i}" for i in range(inputs.shape[1])])
+    names = pixel_columns(shape) if shape else [f"x{i}" for i in range(inputs.shape[1])]
+    frame = pd.DataFrame(inputs, columns=names)
     frame[targets] = labels
     frame.attrs[TARGETS_ATTR] = targets
     return frame
+
+
+def _image_shape(x: np.ndarray) -> Shape | None:
+    """Images are (n, height, width) or (n, height, width, 1 or 3) arrays."""
+    if x.ndim == 3:
+        return (x.shape[1], x.shape[2], 1)
+    if x.ndim == 4 and x.shape[3] in (1, 3):
+        return (x.shape[1], x.shape[2], x.shape[3])
+    return None
 
 
 _READERS: dict[str, Callable[[Path], pd.DataFrame]] = {

@@ -41,7 +41,7 @@ from search._results import (
     tracking_client,
 )
 from search._storage import mask_text, mask_url
-from spaces import ConfigError, DataError, TuneError
+from spaces import ConfigError, DataError, TuneError, get_space
 
 # The exported model must score what its trial logged; anything beyond float noise means
 # the data or the preprocessing changed since the study ran.
@@ -136,7 +136,8 @@ def refit(
     """Train the best parameters again on train+validation (validation is then in-sample)."""
     params = real_params(best)
     fresh_session(int(study.user_attrs.get("seed", 0)) + best.number)
-    model = build_model(params, data.problem, metric, str(study.user_attrs.get("space", "dense")))
+    family = get_space(str(study.user_attrs.get("space", "dense")))
+    model = build_model(params, data.problem, metric, family.builder)
     splits = data.splits
     joined = replace(
         splits,

@@ -29,13 +29,17 @@ _RANGE_BOUNDS: dict[str, tuple[float, float]] = {
     "learning_rate": (1e-7, 10.0),
     "epochs": (1, 10_000),
     "dropout": (0.0, 0.9),
+    "conv_layers": (1, 6),
+    "filters": (1, 1024),
 }
+_WHOLE = ("n_layers", "epochs", "units", "conv_layers", "filters")
 _CHOICES: dict[str, tuple[Any, ...]] = {
     "initializers": INITIALIZERS,
     "activations": ACTIVATIONS,
     "optimizers": OPTIMIZERS,
     "losses": ALL_LOSSES,
     "batch_sizes": tuple(2**k for k in range(0, 14)),
+    "kernel_sizes": (1, 3, 5, 7),
 }
 
 
@@ -57,6 +61,10 @@ class SpaceConfig:
     optimizers: tuple[str, ...] = OPTIMIZERS
     dropout: tuple[float, float] = (0.0, 0.5)
     losses: tuple[str, ...] | None = None
+    # The cnn family's convolution blocks (each a Conv2D and a 2x2 max-pooling).
+    conv_layers: tuple[int, int] = (1, 3)
+    filters: tuple[int, int] = (8, 64)
+    kernel_sizes: tuple[int, ...] = (3, 5)
 
     @classmethod
     def from_mapping(cls, table: Mapping[str, Any]) -> SpaceConfig:
@@ -100,11 +108,11 @@ def _check_range(key: str, value: Any) -> tuple[float, float]:
         raise ConfigError(
             f"{key} must lie within [{lowest}, {highest}], but got {key}={list(value)}."
         )
-    if key in ("n_layers", "epochs", "units") and not all(float(v).is_integer() for v in value):
+    if key in _WHOLE and not all(float(v).is_integer() for v in value):
         raise ConfigError(f"{key} must be whole numbers, but got {key}={list(value)}.")
-    if key == "units" and not all(math.log2(v).is_integer() for v in value):
-        raise ConfigError(f"units must be powers of two, but got units={list(value)}.")
-    if key in ("n_layers", "epochs", "units"):
+    if key in ("units", "filters") and not all(math.log2(v).is_integer() for v in value):
+        raise ConfigError(f"{key} must be powers of two, but got {key}={list(value)}.")
+    if key in _WHOLE:
         return int(low), int(high)
     return float(low), float(high)
 

@@ -21,6 +21,8 @@ class Problem:
         target_scale: Standard deviation of the training targets, for regression (else 1).
             The model builder uses both so that a regression network works on standardised
             values inside and still predicts in the target's own units.
+        image_shape: Height, width and channels when the inputs are the pixels of images
+            (row-major, channels last); None otherwise. Convolutional families need it.
     """
 
     task: str
@@ -29,6 +31,7 @@ class Problem:
     min_abs_target: float | None = None
     target_center: float = 0.0
     target_scale: float = 1.0
+    image_shape: tuple[int, int, int] | None = None
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -40,6 +43,10 @@ class Problem:
             )
         if not (self.target_scale > 0 and math.isfinite(self.target_scale)):
             raise ValueError(f"target_scale must be positive, but got {self.target_scale}.")
+        if self.image_shape is not None and math.prod(self.image_shape) != self.n_inputs:
+            raise ValueError(
+                f"image_shape {self.image_shape} must hold n_inputs={self.n_inputs} values."
+            )
 
     @property
     def n0(self) -> int:

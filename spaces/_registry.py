@@ -8,6 +8,7 @@ from typing import Any
 
 import optuna
 
+from spaces._cnn import cnn_baseline, cnn_space
 from spaces._config import SpaceConfig
 from spaces._dense import dense_baseline, dense_space
 from spaces._errors import check_choice
@@ -32,6 +33,8 @@ class SpaceFamily:
 
 SPACES: dict[str, SpaceFamily] = {
     "dense": SpaceFamily(suggest=dense_space, baseline=dense_baseline, tasks=TASKS),
+    # Needs images (Problem.image_shape); its baseline says so before anything is stored.
+    "cnn": SpaceFamily(suggest=cnn_space, baseline=cnn_baseline, tasks=TASKS, builder="cnn"),
 }
 
 

@@ -38,7 +38,10 @@ def test_every_space_builds_and_trains_one_epoch_for_every_task_it_claims(
     name: str, task: str, seed: int
 ) -> None:
     family = SPACES[name]
-    problem = Problem(task, n_inputs=4, n_outputs=_OUTPUTS[task], min_abs_target=0.5)
+    # The four inputs are also a 2x2 image, for the families that need images.
+    problem = Problem(
+        task, n_inputs=4, n_outputs=_OUTPUTS[task], min_abs_target=0.5, image_shape=(2, 2, 1)
+    )
     # A sampled (not hand-written) point of the space, from a real in-memory study.
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
     params = family.suggest(study.ask(), problem, SpaceConfig(epochs=(1, 1)))

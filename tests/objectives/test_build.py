@@ -122,9 +122,9 @@ def test_unknown_optimizer_lists_the_valid_ones() -> None:
 
 def test_unknown_family_lists_the_builders() -> None:
     with pytest.raises(
-        ConfigError, match=r"'cnn' is not a valid model family\. Use one of: dense\."
+        ConfigError, match=r"'rnn' is not a valid model family\. Use one of: cnn, dense\."
     ):
-        build_model(_params(), Problem("regression", 6, 1), get_metric(None, "regression"), "cnn")
+        build_model(_params(), Problem("regression", 6, 1), get_metric(None, "regression"), "rnn")
 
 
 def test_every_builder_serves_a_space() -> None:
@@ -166,3 +166,27 @@ def test_classification_models_are_not_rescaled(task: str) -> None:
 def test_a_problem_refuses_a_non_positive_target_scale() -> None:
     with pytest.raises(ValueError, match="target_scale must be positive"):
         Problem("regression", n_inputs=2, n_outputs=1, target_scale=0.0)
+
+
+def _cnn_params(**overrides: Any) -> dict[str, Any]:
+    blocks = {"conv_layers": 2, "filters_0": 8, "filters_1": 16, "kernel_size": 3}
+    return _params(**{**blocks, **overrides})
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_a_cnn_folds_the_rows_into_images_and_ends_like_the_table_says(task: str) -> None:
+    problem = Problem(task, n_inputs=48, n_outputs=WIDTHS[task], image_shape=(4, 4, 3))
+    model = build_model(_cnn_params(loss=TASK_TABLE[task].loss), problem, family="cnn")
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds[:5] == ["Reshape", "Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D"]
+    assert kinds[5] == "Flatten"
+    assert model.get_layer("conv_1").filters == 16
+    assert model.get_layer("conv_0").kernel_size == (3, 3)
+    assert model.output_shape == (None, WIDTHS[task])
+    assert model.get_layer("output").activation.__name__ == TASK_TABLE[task].output_activation
+    assert model(keras.ops.zeros((2, 48))).shape == (2, WIDTHS[task])
+
+
+def test_a_cnn_needs_the_image_shape() -> None:
+    with pytest.raises(ConfigError, match="the cnn family needs images"):
+        build_model(_cnn_params(), Problem("binary", 48, 1), family="cnn")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from objectives import BUILTINS, load_frame, target_columns
+from objectives import BUILTINS, image_shape, load_frame, target_columns
 from spaces import ConfigError, DataError
 from tests.objectives.tiny import Write, tiny_frame
 
@@ -175,6 +175,18 @@ def test_npz_images_are_flattened_and_label_columns_are_the_default_targets(
     np.testing.assert_array_equal(frame.iloc[:, :6].to_numpy(), x.reshape(5, -1))
     assert target_columns(frame, None) == ["target_0", "target_1", "target_2"]
     assert target_columns(frame, "target_1") == ["target_1"]
+    assert image_shape(list(frame.columns[:6])) == (2, 3, 1)  # kept for the cnn family
+
+
+@pytest.mark.parametrize(
+    ("shape", "image"),
+    [((4, 5, 6), (5, 6, 1)), ((4, 2, 2, 3), (2, 2, 3)), ((4, 2, 2, 5), None), ((4, 3), None)],
+)
+def test_npz_inputs_keep_their_image_shape_if_they_are_images(
+    tmp_path: Path, shape: tuple[int, ...], image: tuple[int, int, int] | None
+) -> None:
+    frame = load_frame(_npz(tmp_path, x=np.zeros(shape), y=np.arange(4)))
+    assert image_shape([str(c) for c in frame.columns[:-1]]) == image
 
 
 @pytest.mark.parametrize(

@@ -222,3 +222,8 @@ def test_an_npz_file_without_x_and_y(fails: Callable[..., str], tmp_path: Path) 
         "holds arrays ['inputs', 'labels']; an .npz file needs an array 'x' (inputs, one row "
         "per example) and an array 'y' (targets)."
     )
+
+
+def test_the_cnn_space_on_data_that_is_not_images(fails: Callable[..., str]) -> None:
+    line = fails("--data", "iris", "--space", "cnn", code=2)
+    assert line.startswith("error: the cnn space needs images: give a folder of images")

@@ -142,3 +142,18 @@ def test_an_image_folder_runs_exports_and_predicts_images_of_any_size(
     assert list(predictions["file"]) == [f"{i}.png" for i in range(6)]
     assert set(predictions["label"]) <= {"digit_0", "digit_1", "digit_2"}
     np.testing.assert_allclose(predictions[probabilities].sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_the_cnn_space_searches_convolutions_over_an_image_folder(tune, stores, tmp_path) -> None:
+    folder = digits_folder(tmp_path / "digits")
+    tune("run", "--data", str(folder), "--space", "cnn", "--trials", "2", "--max-epochs", "2",
+         "--quiet", "--no-report", *stores.flags())  # fmt: skip
+    study = optuna.load_study(study_name="digits", storage=stores.storage)
+    assert study.trials[0].params["conv_layers"] == 2  # the textbook CNN first
+    assert all("kernel_size" in t.params for t in study.trials)
+    client = MlflowClient(tracking_uri=stores.tracking_uri)
+    run = client.get_run(study.trials[0].user_attrs[RUN_ID_ATTR])
+    assert run.data.params["filters_1"] == "64"
+    tune("export", "digits", "--out", str(tmp_path / "export"), "--refit", *stores.flags())
+    out = tune("predict", str(tmp_path / "export"), "--data", str(folder)).out
+    assert len(pd.read_csv(io.StringIO(out))) == 90

@@ -150,7 +150,7 @@ def test_valid_seeds(seed: int) -> None:
     [
         ("sampler", "annealing", "sampler"),
         ("pruner", "patient", "pruner"),
-        ("space", "cnn", "space"),
+        ("space", "rnn", "space"),
         ("task", "ranking", "task"),
     ],
 )

@@ -70,7 +70,7 @@ def test_whole_floats_in_integer_ranges_become_ints() -> None:
 def test_unknown_keys_are_named_with_the_valid_ones() -> None:
     with pytest.raises(ConfigError, match=r"unknown key\(s\) in \[space\]: layers, unit\.") as info:
         SpaceConfig.from_mapping({"layers": [1, 2], "unit": [8, 16], "epochs": [1, 2]})
-    assert "Valid keys are: activations, batch_sizes, dropout" in str(info.value)
+    assert "Valid keys are: activations, batch_sizes, conv_layers, dropout" in str(info.value)
 
 
 @pytest.mark.parametrize(

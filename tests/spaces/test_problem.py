@@ -22,3 +22,9 @@ def test_unknown_task_is_refused() -> None:
 def test_widths_must_be_positive(n_inputs: int, n_outputs: int) -> None:
     with pytest.raises(ValueError, match="n_inputs and n_outputs must be positive"):
         Problem("binary", n_inputs=n_inputs, n_outputs=n_outputs)
+
+
+def test_an_image_shape_must_hold_the_inputs() -> None:
+    assert Problem("binary", n_inputs=12, n_outputs=1, image_shape=(2, 2, 3)).image_shape
+    with pytest.raises(ValueError, match=r"image_shape \(2, 2, 1\) must hold n_inputs=12"):
+        Problem("binary", n_inputs=12, n_outputs=1, image_shape=(2, 2, 1))
