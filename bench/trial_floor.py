@@ -48,10 +48,13 @@ from objectives import (
     train_model,
 )
 from search._pruners import make_pruner
+from search._spec import StudySpec
 from search._storage import ensure_parent
 from spaces import SpaceConfig, TrialFailed
 from spaces._dense import dense_baseline, dense_space
 
+# tune's default seed, for its splits, its sampler and each trial's weights (seed + number).
+SEED = StudySpec().seed
 SPENT: defaultdict[str, list[float]] = defaultdict(list)
 PHASES = (
     "Optuna ask",
@@ -80,7 +83,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--trials", type=int, default=20)
     args = parser.parse_args()
-    data = prepare("breast_cancer")
+    data = prepare("breast_cancer", seed=SEED)
     with private_stores() as (storage_url, tracking_uri):
         # The stores as tune configures them: write-ahead log, no fsync after each commit.
         ensure_parent(storage_url)
@@ -88,7 +91,7 @@ def main() -> None:
         metric = get_metric("accuracy", data.problem.task)
         study = optuna.create_study(
             storage=optuna.storages.RDBStorage(storage_url),
-            sampler=optuna.samplers.TPESampler(seed=0),
+            sampler=optuna.samplers.TPESampler(seed=SEED),
             pruner=make_pruner("median"),
             direction=metric.direction,  # type: ignore[arg-type]
         )
@@ -128,7 +131,7 @@ def one_trial(
     with phase("Optuna suggestions"):
         params = dense_space(trial, data.problem, SpaceConfig())
     with phase("Keras build + compile"):
-        fresh_session(number)
+        fresh_session(SEED + number)
         model = build_model(params, data.problem)
     callbacks = [KerasPruningCallback(trial, f"val_{metric.name}")]
     history: dict[str, list[float]] = {}
