@@ -16,15 +16,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
-from search._quiet import load_quietly
+import optuna
+from mlflow import MlflowClient
 
-load_quietly()
-
-import optuna  # noqa: E402
-from mlflow import MlflowClient  # noqa: E402
-
-from search._runner import run  # noqa: E402
-from search._spec import StudySpec  # noqa: E402
+from search._spec import StudySpec
 
 
 @contextmanager
@@ -39,8 +34,24 @@ def private_stores() -> Iterator[tuple[str, str]]:
             os.chdir(here)
 
 
+def load_tune() -> None:
+    """Load Keras and tune's runner, quietly.
+
+    Benchmarks call this from main(), never at import: tune's writer process is spawned,
+    so it imports the benchmark's own module again, and should load no more there than it
+    does under `tune run` (MLflow, not TensorFlow).
+    """
+    from search._quiet import load_quietly
+
+    load_quietly()
+    import search._runner  # noqa: F401
+
+
 def timed_run(spec: StudySpec) -> float:
     """Run a study quietly; returns its wall time in seconds."""
+    load_tune()
+    from search._runner import run
+
     started = time.perf_counter()
     run(spec, show_progress=False, announce=lambda line: None)
     return time.perf_counter() - started

@@ -20,13 +20,16 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any
 
-import optuna
-import optuna_integration
-from _common import finished_trials, median, private_stores, report, timed_run, trial_seconds
+from _common import (
+    finished_trials,
+    load_tune,
+    median,
+    private_stores,
+    report,
+    timed_run,
+    trial_seconds,
+)
 
-import objectives._validation as validation
-import search._tracking as tracking
-import search._trial as trial_module
 from search._spec import StudySpec
 
 # SPENT[label][i]: seconds of the phase in the i-th trial (counted from each Optuna ask).
@@ -36,23 +39,35 @@ TRIAL = [0]
 
 ASK = "Optuna ask"
 
-# (owner, attribute, label): what is timed.
-PHASES: list[tuple[Any, str, str]] = [
-    (trial_module.Objective, "__call__", "objective (all but ask/tell)"),
-    (trial_module, "train_model", "  Keras fit"),
-    (optuna_integration.KerasPruningCallback, "on_epoch_end", "    Optuna report + prune check"),
-    (validation.EpochValidation, "on_epoch_end", "    exact validation"),
-    (trial_module.Objective, "_suggest", "  sampling (+ params to MLflow)"),
-    (tracking.StudyRun, "log_params", "    params to MLflow"),
-    (trial_module, "build_model", "  model building"),
-    (tracking.StudyRun, "start_trial", "  MLflow child run start"),
-    (tracking.StudyRun, "end_trial", "  MLflow child run end"),
-    (tracking.StudyRun, "log_model", "  best-so-far model logging"),
-    (optuna.trial.Trial, "set_user_attr", "  Optuna user attributes"),
-    (trial_module, "_release", "  garbage collection"),
-    (optuna.Study, "ask", ASK),
-    (optuna.study._optimize, "_tell_with_warning", "Optuna tell"),
-]
+
+def phases() -> list[tuple[Any, str, str]]:
+    """(owner, attribute, label): what is timed. Imported here, not at load (see load_tune)."""
+    import optuna
+    import optuna_integration
+
+    import objectives._validation as validation
+    import search._tracking as tracking
+    import search._trial as trial_module
+
+    return [
+        (trial_module.Objective, "__call__", "objective (all but ask/tell)"),
+        (trial_module, "train_model", "  Keras fit"),
+        (
+            optuna_integration.KerasPruningCallback,
+            "on_epoch_end",
+            "    Optuna report + prune check",
+        ),
+        (validation.EpochValidation, "on_epoch_end", "    exact validation"),
+        (trial_module.Objective, "_suggest", "  sampling (+ params to the writer)"),
+        (trial_module, "build_model", "  model building"),
+        (tracking.StudyRun, "start_trial", "  MLflow child run start"),
+        (tracking.StudyRun, "end_trial", "  MLflow child run end (to the writer)"),
+        (tracking.StudyRun, "log_model", "  best-so-far model logging"),
+        (optuna.trial.Trial, "set_user_attr", "  Optuna user attributes"),
+        (trial_module, "_release", "  garbage collection"),
+        (optuna.Study, "ask", ASK),
+        (optuna.study._optimize, "_tell_with_warning", "Optuna tell"),
+    ]
 
 
 def _timed(function: Callable[..., Any], label: str) -> Callable[..., Any]:
@@ -74,7 +89,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--trials", type=int, default=20)
     args = parser.parse_args()
-    for owner, name, label in PHASES:
+    load_tune()
+    timed = phases()
+    for owner, name, label in timed:
         setattr(owner, name, _timed(getattr(owner, name), label))
     with private_stores() as (storage, tracking_uri):
         wall = timed_run(StudySpec(trials=args.trials, storage=storage, tracking_uri=tracking_uri))
@@ -85,7 +102,7 @@ def main() -> None:
         ("wall time of the run (s)", wall),
         ("trial, creation to end (ms)", _both(seconds)),
     ]
-    for _, _, label in PHASES:
+    for _, _, label in timed:
         # Phases are filed under the number of asks so far, so trial i is under i + 1 but
         # its own ask, which counts before it ends, is under i.
         per_trial = [SPENT[label].get(i + (label != ASK), 0.0) for i in range(n)]

@@ -18,8 +18,8 @@ from mlflow.exceptions import MlflowException
 from optuna.trial import FrozenTrial, TrialState
 
 from search._names import FAIL_REASON_ATTR, OWNER_ATTR, RUN_ID_ATTR
+from search._records import TrialOutcome, end_run
 from search._storage import retry_once
-from search._tracking import TrialOutcome, end_run
 
 DEAD_REASON = "the worker running this trial died (killed or crashed)"
 STALE_REASON = "the worker running this trial stopped sending heartbeats"

@@ -24,6 +24,7 @@ from search._study import Setup, baseline_trial, best_trial, make_setup, open_st
 from search._tracking import StudyRun, connect, ensure_experiment, warm_up_model_logging
 from search._trial import MODEL_URI_ATTR, PARAMS_ATTR, Objective
 from search._workers import JobFactory, Launcher, WorkerJob
+from search._writer import BackgroundWriter
 from spaces import TrialFailed, TuneError
 
 
@@ -67,6 +68,7 @@ def run(
     """
     setup = make_setup(spec)
     _announce_setup(setup, announce)
+    writer = _writer(setup)
     storage = open_storage(setup.storage_url, StaleTrialHandler(setup.tracking_uri))
     client = connect(setup.tracking_uri)
     study = open_study(setup, storage)
@@ -75,9 +77,10 @@ def run(
     if recovered:
         announce(f"Resumed: {recovered} trial(s) of a dead worker marked FAIL and retried once.")
     tags = {**setup.run_tags(), "tune.owner": owner_tag(), "tune.workers": spec.workers}
-    study_run = StudyRun.start(client, experiment_id, setup.study_name, tags)
+    study_run = StudyRun.start(client, experiment_id, setup.study_name, tags, writer)
     try:
         _optimize(study, setup, study_run, show_progress)
+        study_run.drain()  # every trial's records are in before the results are read
     except KeyboardInterrupt as exc:
         _close_after_stop(study, study_run, experiment_id, "KILLED")
         raise Interrupted(
@@ -91,6 +94,13 @@ def run(
         for note in log_report(study, study_run.client, study_run.run_id):
             announce(f"Note: {note}")
     return result
+
+
+def _writer(setup: Setup) -> BackgroundWriter | None:
+    # Trials run here hand their records to a writer process, started now so that it loads
+    # MLflow while the stores open. Worker processes write their own: every core is training
+    # there, so one more process would only take turns with them.
+    return BackgroundWriter(setup.tracking_uri) if setup.spec.workers == 1 else None
 
 
 def _announce_setup(setup: Setup, announce: Callable[[str], None]) -> None:
@@ -107,6 +117,8 @@ def _announce_setup(setup: Setup, announce: Callable[[str], None]) -> None:
 def _close_after_stop(
     study: optuna.Study, study_run: StudyRun, experiment_id: str, status: str
 ) -> None:
+    # What the trials handed over lands first; recovery then closes only what nobody will.
+    study_run.drain(strict=False)
     recover(study, study_run.client, experiment_id)
     study_run.finish({}, status=status)
 

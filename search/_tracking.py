@@ -1,14 +1,14 @@
 """MLflow logging: one parent run per `tune run`, one child run per trial.
 
 Every call names its run explicitly (MlflowClient, `mlflow.parentRunId`), so workers in
-other threads or processes attach their trials to the right parent.
+other threads or processes attach their trials to the right parent. A trial's records go
+through the run's writer (search/_writer.py), which may apply them in another process.
 """
 
 from __future__ import annotations
 
 import time
 import urllib.request
-from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
@@ -17,33 +17,20 @@ import mlflow
 import numpy as np
 import sqlalchemy
 from mlflow import MlflowClient
-from mlflow.entities import Metric, Param, RunTag
+from mlflow.entities import Metric
 from mlflow.exceptions import MlflowException
 from mlflow.models import Model, infer_signature
 
 from search._names import EXPERIMENT_KIND
+from search._records import TrialOutcome, end_run, log_records, metrics_of, params_of, tags_of
 from search._storage import artifact_root, ensure_parent, mask_text
+from search._writer import InlineWriter, Writer
 from spaces import ConfigError
 
 # Epoch metrics are buffered and written at most this often, so logging stays a small
 # fraction of a trial while a long trial still shows progress in the UI.
 FLUSH_EVERY_S = 5.0
-MAX_PARAM_LENGTH = 6000
 REACH_TIMEOUT_S = 10
-STATES_TO_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "FINISHED", "FAIL": "FAILED"}
-
-
-@dataclass(frozen=True)
-class TrialOutcome:
-    """How a trial ended, as MLflow records it."""
-
-    state: str
-    value: float | None = None
-    reason: str | None = None
-    duration_s: float = 0.0
-    n_params: int | None = None
-    fit_s: float | None = None
-    rss_mb: float | None = None
 
 
 def connect(tracking_uri: str) -> MlflowClient:
@@ -98,21 +85,38 @@ def ensure_experiment(client: MlflowClient, name: str, tracking_uri: str) -> str
 
 
 class StudyRun:
-    """The parent run of one `tune run`, and the child runs of its trials."""
+    """The parent run of one `tune run`, and the child runs of its trials.
 
-    def __init__(self, client: MlflowClient, experiment_id: str, run_id: str) -> None:
+    Opening and closing the parent run, opening a child run (its id is needed at once) and
+    logging a model happen now; a trial's parameters, epochs and outcome go through
+    `writer`, and `drain()` waits for them.
+    """
+
+    def __init__(
+        self,
+        client: MlflowClient,
+        experiment_id: str,
+        run_id: str,
+        writer: Writer | None = None,
+    ) -> None:
         self.client = client
         self.experiment_id = experiment_id
         self.run_id = run_id
+        self.writer = writer or InlineWriter(client)
 
     @classmethod
     def start(
-        cls, client: MlflowClient, experiment_id: str, name: str, tags: dict[str, Any]
+        cls,
+        client: MlflowClient,
+        experiment_id: str,
+        name: str,
+        tags: dict[str, Any],
+        writer: Writer | None = None,
     ) -> StudyRun:
         """Open the parent run."""
         tags = {"tune.role": "study", **{k: str(v) for k, v in tags.items()}}
         run = client.create_run(experiment_id, tags=tags, run_name=name)
-        return cls(client, experiment_id, run.info.run_id)
+        return cls(client, experiment_id, run.info.run_id, writer)
 
     def start_trial(self, number: int) -> str:
         """Open a trial's child run under the parent run."""
@@ -129,7 +133,7 @@ class StudyRun:
 
     def log_params(self, run_id: str, params: dict[str, Any]) -> None:
         """Record a trial's parameters on its child run."""
-        self.client.log_batch(run_id, params=_params(params))
+        self.writer.submit(log_records, run_id, (), params_of(params))
 
     def epoch_logger(self, run_id: str) -> EpochLogger:
         """A Keras callback that records loss, val_loss and the metric per epoch.
@@ -137,13 +141,15 @@ class StudyRun:
         It writes every few seconds; what it holds at the end of training (`take()`) goes
         out with the trial's outcome, in the same write (see end_trial).
         """
-        return EpochLogger(self.client, run_id)
+        return EpochLogger(self.writer, run_id)
 
-    def end_trial(
-        self, run_id: str, outcome: TrialOutcome, epochs: list[Metric] | None = None
-    ) -> None:
+    def end_trial(self, run_id: str, outcome: TrialOutcome, epochs: list[Metric]) -> None:
         """Record a trial's last epochs, result and state, then close its child run."""
-        end_run(self.client, run_id, outcome, epochs=epochs)
+        self.writer.submit(end_run, run_id, outcome, None, epochs)
+
+    def drain(self, strict: bool = True) -> None:
+        """Wait until every trial record given so far is in the store (see Writer.drain)."""
+        self.writer.drain(strict)
 
     def log_model(self, run_id: str, model: keras.Model, sample: np.ndarray) -> str:
         """Keep a trained model as an MLflow model of the trial's run; returns its URI.
@@ -177,9 +183,9 @@ class StudyRun:
         """Log the study's outcome on the parent run and close it."""
         self.client.log_batch(
             self.run_id,
-            metrics=_metrics(metrics),
-            params=_params({f"best.{k}": v for k, v in (params or {}).items()}),
-            tags=_tags({k: str(v) for k, v in (tags or {}).items()}),
+            metrics=metrics_of(metrics),
+            params=params_of({f"best.{k}": v for k, v in (params or {}).items()}),
+            tags=tags_of({k: str(v) for k, v in (tags or {}).items()}),
         )
         self.client.set_terminated(self.run_id, status)
 
@@ -187,9 +193,9 @@ class StudyRun:
 class EpochLogger(keras.callbacks.Callback):
     """Buffers per-epoch metrics and writes them in batches (step = epoch)."""
 
-    def __init__(self, client: MlflowClient, run_id: str) -> None:
+    def __init__(self, writer: Writer, run_id: str) -> None:
         super().__init__()
-        self.client = client
+        self.writer = writer
         self.run_id = run_id
         self.pending: list[Metric] = []
         self.last_flush = time.monotonic()
@@ -204,40 +210,13 @@ class EpochLogger(keras.callbacks.Callback):
     def flush(self) -> None:
         """Write what is buffered."""
         if self.pending:
-            self.client.log_batch(self.run_id, metrics=self.take())
+            self.writer.submit(log_records, self.run_id, self.take())
         self.last_flush = time.monotonic()
 
     def take(self) -> list[Metric]:
         """What is buffered, which the caller now writes."""
         pending, self.pending = self.pending, []
         return pending
-
-
-def end_run(
-    client: MlflowClient,
-    run_id: str,
-    outcome: TrialOutcome,
-    status: str | None = None,
-    epochs: list[Metric] | None = None,
-) -> None:
-    """Log a trial's outcome on its child run and close the run (FINISHED, FAILED or KILLED).
-
-    `epochs` are per-epoch metrics not written yet; they share the outcome's write.
-    """
-    metrics = {"duration_s": outcome.duration_s}
-    if outcome.value is not None:
-        metrics["value"] = outcome.value
-    if outcome.n_params is not None:
-        metrics["n_params"] = float(outcome.n_params)
-    if outcome.fit_s is not None:
-        metrics["fit_s"] = outcome.fit_s
-    if outcome.rss_mb is not None:
-        metrics["rss_mb"] = outcome.rss_mb
-    tags = {"tune.state": outcome.state}
-    if outcome.reason:
-        tags["tune.fail_reason"] = outcome.reason[:5000]
-    client.log_batch(run_id, metrics=[*(epochs or []), *_metrics(metrics)], tags=_tags(tags))
-    client.set_terminated(run_id, status or STATES_TO_STATUS.get(outcome.state, "KILLED"))
 
 
 def warm_up_model_logging() -> None:
@@ -252,19 +231,6 @@ def warm_up_model_logging() -> None:
         requirements_utils._init_modules_to_packages_map()
     except (ImportError, AttributeError):  # a private helper: absent in another MLflow
         pass
-
-
-def _params(values: dict[str, Any]) -> list[Param]:
-    return [Param(k, str(v)[:MAX_PARAM_LENGTH]) for k, v in values.items()]
-
-
-def _metrics(values: dict[str, float]) -> list[Metric]:
-    stamp = int(time.time() * 1000)
-    return [Metric(k, float(v), stamp, 0) for k, v in values.items()]
-
-
-def _tags(values: dict[str, str]) -> list[RunTag]:
-    return [RunTag(k, v) for k, v in values.items()]
 
 
 def _requirements() -> list[str]:

@@ -20,8 +20,9 @@ from search._names import (
     PARAMS_ATTR,
     RUN_ID_ATTR,
 )
-from search._tracking import StudyRun, TrialOutcome
-from spaces import ConfigError, SpaceConfig, SpaceFamily, TrialFailed
+from search._records import TrialOutcome
+from search._tracking import StudyRun
+from spaces import ConfigError, SpaceConfig, SpaceFamily, StoreError, TrialFailed
 
 # Every this many trials a process also flushes TensorFlow's kernel cache, which keeps
 # memory flat at the price of one slower trial (see objectives/_session.py).
@@ -76,9 +77,9 @@ class Objective:
             reason = describe(exc)
             trial.set_user_attr(FAIL_REASON_ATTR, reason)
             self._end(run_id, TrialOutcome("FAIL", reason=reason, duration_s=_since(started)))
-            if isinstance(exc, Exception) and not isinstance(exc, ConfigError):
+            if isinstance(exc, Exception) and not isinstance(exc, (ConfigError, StoreError)):
                 raise TrialFailed(reason) from exc
-            raise  # Ctrl-C and a wrong configuration stop the study, not just this trial
+            raise  # Ctrl-C, a wrong configuration and a broken store stop the study
         # The worker's memory shows in the MLflow UI, so growth over trials can be seen.
         self._end(run_id, replace(outcome, rss_mb=_rss_mb()))
         return value

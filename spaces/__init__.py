@@ -4,7 +4,14 @@ A space is a function from an Optuna trial (and what is known of the data) to a 
 """
 
 from spaces._config import ACTIVATIONS, INITIALIZERS, OPTIMIZERS, SpaceConfig
-from spaces._errors import ConfigError, DataError, TrialFailed, TuneError, check_choice
+from spaces._errors import (
+    ConfigError,
+    DataError,
+    StoreError,
+    TrialFailed,
+    TuneError,
+    check_choice,
+)
 from spaces._problem import Problem
 from spaces._registry import SPACES, SpaceFamily, get_space
 from spaces._rules import (
@@ -32,6 +39,7 @@ __all__ = [
     "Problem",
     "SpaceConfig",
     "SpaceFamily",
+    "StoreError",
     "TaskRule",
     "TrialFailed",
     "TuneError",

@@ -21,6 +21,10 @@ class DataError(TuneError):
     exit_code = 1
 
 
+class StoreError(TuneError):
+    """A store failed during the study (MLflow could not record a trial): the study stops."""
+
+
 class TrialFailed(TuneError):
     """One trial cannot go on (NaN loss, impossible parameters); the study continues."""
 

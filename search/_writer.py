@@ -1,0 +1,149 @@
+"""Where a trial's MLflow records are written: here and now, or by a helper process.
+
+A trial's records (its parameters, per-epoch metrics, outcome and closing) cost four store
+transactions, about 25 ms of Python on SQLite. Keras's `fit` of a small model needs the GIL
+most of the time, so a thread cannot hide that cost: measured here, a background thread's
+writes slowed a concurrent `fit` by more than they took alone. A second process on the other
+core can: the trial pays a pickle and goes on. `BackgroundWriter` keeps one such process per
+tune process (spawned, so it never inherits TensorFlow's threads; it imports MLflow, not
+Keras) and applies the writes in the order they were given.
+
+Writes are fire-and-forget until `drain()`, which waits for all of them and raises the
+first failure; `submit()` raises a failure it has already seen, so a broken store stops
+the study at the next trial, not at its end.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import warnings
+from collections.abc import Callable
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
+from functools import cache
+from typing import Any, Protocol
+
+from mlflow import MlflowClient
+
+from search._storage import absolute_sqlite
+from spaces import StoreError
+
+# A write: a function of this module's importable world (see search/_records.py) called as
+# write(client, *args).
+Write = Callable[..., None]
+
+
+class Writer(Protocol):
+    """Applies MLflow writes in order, now or later."""
+
+    def submit(self, write: Write, *args: Any) -> None:
+        """Apply `write(client, *args)`, now or after the writes before it."""
+
+    def drain(self, strict: bool = True) -> None:
+        """Wait until every submitted write is applied; with `strict`, raise the first failure."""
+
+
+class InlineWriter:
+    """Writes at once, in the caller; for processes whose cores are all busy training."""
+
+    def __init__(self, client: MlflowClient) -> None:
+        self.client = client
+
+    def submit(self, write: Write, *args: Any) -> None:
+        """Apply the write now."""
+        write(self.client, *args)
+
+    def drain(self, strict: bool = True) -> None:
+        """Nothing is pending."""
+
+
+class BackgroundWriter:
+    """Hands writes to this process's writer process; they are applied in order."""
+
+    def __init__(self, tracking_uri: str) -> None:
+        # The writer keeps the working directory it started in; the caller's may change.
+        self.tracking_uri = absolute_sqlite(tracking_uri)
+        self.pending: list[Future[None]] = []
+        _pool()  # starts the writer while the caller prepares its first trial
+
+    def submit(self, write: Write, *args: Any) -> None:
+        """Queue the write; raise a failure of an earlier one."""
+        self._settle(wait=False)
+        try:
+            self.pending.append(_pool().submit(_apply, self.tracking_uri, write, args))
+        except BrokenExecutor as exc:  # the writer process died (killed, out of memory)
+            _pool.cache_clear()  # the next run of this process starts a new one
+            raise _failure(exc) from exc
+
+    def drain(self, strict: bool = True) -> None:
+        """Wait for every queued write; with `strict`, raise the first that failed."""
+        self._settle(wait=True, strict=strict)
+
+    def _settle(self, wait: bool, strict: bool = True) -> None:
+        if wait:
+            futures, self.pending = self.pending, []
+        else:
+            futures = [f for f in self.pending if f.done()]
+            self.pending = [f for f in self.pending if not f.done()]
+        errors = [error for error in map(_error, futures) if error is not None]
+        if errors and strict:
+            raise _failure(errors[0]) from errors[0]
+
+
+def _failure(error: BaseException) -> StoreError:
+    text = str(error).strip()
+    reason = text.splitlines()[0] if text else type(error).__name__
+    return StoreError(
+        f"could not record trials in MLflow: {reason}. "
+        "Check --tracking-uri and that the store is writable."
+    )
+
+
+def _error(future: Future[None]) -> BaseException | None:
+    try:
+        return future.exception()
+    except BaseException as exc:  # the pool broke or was shut down under it
+        return exc
+
+
+@cache
+def _pool() -> ProcessPoolExecutor:
+    pool = ProcessPoolExecutor(
+        max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_started
+    )
+    # The pool spawns its process on the first submit; this one also loads what the writes
+    # need, so the first trial's records do not wait for the imports.
+    pool.submit(_ready)
+    return pool
+
+
+# In the writer process.
+
+
+def _started() -> None:
+    # Ctrl-C reaches every process of the terminal's group; the writer must outlive it, so
+    # the trials interrupted can still be closed with their reason.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # It shares the user's terminal: library chatter would break the progress bar, and a
+    # failed write reaches the user through drain() as one line.
+    warnings.simplefilter("ignore")
+    for name in ("mlflow", "alembic", "sqlalchemy"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def _ready() -> None:
+    import search._records
+    import search._storage  # noqa: F401
+
+
+def _apply(tracking_uri: str, write: Write, args: tuple[Any, ...]) -> None:
+    write(_client(tracking_uri), *args)
+
+
+@cache
+def _client(tracking_uri: str) -> MlflowClient:
+    from search._storage import relax_sqlite_sync
+
+    relax_sqlite_sync()
+    return MlflowClient(tracking_uri=tracking_uri)

@@ -1,0 +1,106 @@
+"""Trial records written now (InlineWriter) or by the writer process (BackgroundWriter)."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+from mlflow import MlflowClient
+
+from search._records import TrialOutcome, end_run, log_records, metrics_of, params_of
+from search._tracking import connect
+from search._writer import BackgroundWriter, InlineWriter, Writer, _pool
+from spaces import StoreError
+
+
+def _open_run(stores) -> tuple[MlflowClient, str]:
+    client = connect(stores.tracking_uri)
+    experiment_id = client.create_experiment("writes")
+    return client, client.create_run(experiment_id).info.run_id
+
+
+def _write_a_trial(writer: Writer, run_id: str) -> None:
+    writer.submit(log_records, run_id, (), params_of({"units_0": 64, "loss": "mse"}))
+    for epoch in range(3):
+        writer.submit(log_records, run_id, metrics_of({"loss": 1.0 / (epoch + 1)}, step=epoch))
+    outcome = TrialOutcome("COMPLETE", value=0.5, duration_s=1.5, n_params=99)
+    writer.submit(end_run, run_id, outcome, None, metrics_of({"val_loss": 0.7}, step=2))
+
+
+def _assert_recorded(client: MlflowClient, run_id: str) -> None:
+    run = client.get_run(run_id)
+    assert run.info.status == "FINISHED"
+    assert run.data.params == {"units_0": "64", "loss": "mse"}
+    assert run.data.tags["tune.state"] == "COMPLETE"
+    assert run.data.metrics["value"] == 0.5 and run.data.metrics["n_params"] == 99
+    history = client.get_metric_history(run_id, "loss")
+    assert [(m.step, m.value) for m in history] == [(0, 1.0), (1, 0.5), (2, 1.0 / 3)]
+
+
+@pytest.mark.parametrize("kind", ["inline", "background"])
+def test_a_trial_is_recorded_in_order_once_drained(stores, kind: str) -> None:
+    client, run_id = _open_run(stores)
+    writer = InlineWriter(client) if kind == "inline" else BackgroundWriter(stores.tracking_uri)
+    _write_a_trial(writer, run_id)
+    writer.drain()
+    _assert_recorded(client, run_id)
+
+
+def test_a_failed_background_write_is_raised_as_one_line_and_only_once(stores) -> None:
+    client, run_id = _open_run(stores)
+    writer = BackgroundWriter(stores.tracking_uri)
+    writer.submit(log_records, "no-such-run", metrics_of({"loss": 1.0}))
+    with pytest.raises(
+        StoreError, match=r"could not record trials in MLflow: .*no-such-run"
+    ) as err:
+        writer.drain()
+    assert "\n" not in str(err.value)
+    _write_a_trial(writer, run_id)  # the failure is reported; later writes still land
+    writer.drain()
+    _assert_recorded(client, run_id)
+
+
+def test_a_failure_stops_the_next_submit_and_a_lenient_drain_swallows_it(stores) -> None:
+    writer = BackgroundWriter(stores.tracking_uri)
+    writer.submit(log_records, "no-such-run", metrics_of({"loss": 1.0}))
+    while not all(future.done() for future in writer.pending):
+        pass
+    with pytest.raises(StoreError, match="no-such-run"):
+        writer.submit(log_records, "no-such-run", metrics_of({"loss": 2.0}))
+    writer.drain(strict=False)  # as after Ctrl-C: close what can be closed, raise nothing
+    assert writer.pending == []
+
+
+def test_the_writer_process_outlives_a_ctrl_c(stores) -> None:
+    client, run_id = _open_run(stores)
+    writer = BackgroundWriter(stores.tracking_uri)
+    pid = _pool().submit(os.getpid).result()
+    assert pid != os.getpid()
+    os.kill(pid, signal.SIGINT)  # what a Ctrl-C in the terminal sends the whole group
+    _write_a_trial(writer, run_id)
+    writer.drain()
+    _assert_recorded(client, run_id)
+    assert _pool().submit(os.getpid).result() == pid
+
+
+def test_the_writer_process_loads_mlflow_but_not_tensorflow(stores) -> None:
+    BackgroundWriter(stores.tracking_uri)
+    # A builtin, so that running it does not import this test module (and TensorFlow).
+    loaded = _pool().submit(eval, LOADED).result()
+    assert loaded == ["mlflow"]
+
+
+LOADED = "[m for m in ('mlflow', 'tensorflow', 'keras') if m in __import__('sys').modules]"
+
+
+def test_a_relative_store_stays_the_one_meant_when_the_caller_moves(stores, tmp_path) -> None:
+    client, run_id = _open_run(stores)  # the fixture's working directory holds mlruns/
+    writer = BackgroundWriter("sqlite:///mlruns/mlflow.db")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    os.chdir(elsewhere)  # the fixture's monkeypatch restores the working directory
+    _write_a_trial(writer, run_id)
+    writer.drain()
+    _assert_recorded(client, run_id)
+    assert not (elsewhere / "mlruns").exists()
