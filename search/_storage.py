@@ -38,16 +38,6 @@ def sqlite_path(url: str) -> Path | None:
     return None if raw in ("", ":memory:") else Path(raw)
 
 
-def absolute_sqlite(url: str) -> str:
-    """A `sqlite:///` URL whose path is absolute (resolved against the working directory);
-    other URLs as they are."""
-    path = sqlite_path(url)
-    if path is None or path.is_absolute():
-        return url
-    query = url.partition("?")[2]
-    return f"sqlite:///{path.resolve()}" + (f"?{query}" if query else "")
-
-
 def ensure_parent(url: str) -> None:
     """Create the folder of a SQLite database so the first run needs no set-up.
 

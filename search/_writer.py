@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import warnings
 from collections.abc import Callable
@@ -26,7 +27,6 @@ from typing import Any, Protocol
 
 from mlflow import MlflowClient
 
-from search._storage import absolute_sqlite
 from spaces import StoreError
 
 # A write: a function of this module's importable world (see search/_records.py) called as
@@ -62,8 +62,10 @@ class BackgroundWriter:
     """Hands writes to this process's writer process; they are applied in order."""
 
     def __init__(self, tracking_uri: str) -> None:
-        # The writer keeps the working directory it started in; the caller's may change.
-        self.tracking_uri = absolute_sqlite(tracking_uri)
+        self.tracking_uri = tracking_uri
+        # Relative paths (a `sqlite:///mlruns/...` URI, MLflow's default artifact root) mean
+        # what they meant here and now, wherever the writer or this process stands later.
+        self.cwd = os.getcwd()
         self.pending: list[Future[None]] = []
         _pool()  # starts the writer while the caller prepares its first trial
 
@@ -71,7 +73,7 @@ class BackgroundWriter:
         """Queue the write; raise a failure of an earlier one."""
         self._settle(wait=False)
         try:
-            self.pending.append(_pool().submit(_apply, self.tracking_uri, write, args))
+            self.pending.append(_pool().submit(_apply, self.cwd, self.tracking_uri, write, args))
         except BrokenExecutor as exc:  # the writer process died (killed, out of memory)
             _pool.cache_clear()  # the next run of this process starts a new one
             raise _failure(exc) from exc
@@ -137,12 +139,21 @@ def _ready() -> None:
     import search._storage  # noqa: F401
 
 
-def _apply(tracking_uri: str, write: Write, args: tuple[Any, ...]) -> None:
-    write(_client(tracking_uri), *args)
+def _apply(cwd: str, tracking_uri: str, write: Write, args: tuple[Any, ...]) -> None:
+    if _cwd() != cwd:
+        os.chdir(cwd)
+    write(_client(cwd, tracking_uri), *args)
 
 
-@cache
-def _client(tracking_uri: str) -> MlflowClient:
+def _cwd() -> str | None:
+    try:
+        return os.getcwd()
+    except FileNotFoundError:  # the folder was removed since
+        return None
+
+
+@cache  # by folder too: there, a relative URI names another store
+def _client(cwd: str, tracking_uri: str) -> MlflowClient:
     from search._storage import relax_sqlite_sync
 
     relax_sqlite_sync()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy
 
-from search._storage import absolute_sqlite, ensure_parent, open_storage, sqlite_path
+from search._storage import ensure_parent, open_storage, sqlite_path
 from search._tracking import connect
 from tests.conftest import Stores
 
@@ -44,13 +44,3 @@ def test_optuna_and_mlflow_connections_skip_the_fsync_per_commit(stores: Stores)
 @pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:", "postgresql://h/db"])
 def test_urls_without_a_file_have_no_path(url: str) -> None:
     assert sqlite_path(url) is None
-
-
-def test_relative_sqlite_urls_are_made_absolute_and_others_kept(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    assert absolute_sqlite("sqlite:///mlruns/mlflow.db") == f"sqlite:///{tmp_path}/mlruns/mlflow.db"
-    assert absolute_sqlite("sqlite:///a.db?timeout=5") == f"sqlite:///{tmp_path}/a.db?timeout=5"
-    for kept in ("sqlite:////abs/m.db", "postgresql://u:p@h/db", "http://host:5000"):
-        assert absolute_sqlite(kept) == kept

@@ -104,3 +104,19 @@ def test_a_relative_store_stays_the_one_meant_when_the_caller_moves(stores, tmp_
     writer.drain()
     _assert_recorded(client, run_id)
     assert not (elsewhere / "mlruns").exists()
+
+
+def test_the_writer_survives_the_removal_of_the_folder_it_last_wrote_from(stores, tmp_path) -> None:
+    client, run_id = _open_run(stores)
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    os.chdir(gone)
+    first = BackgroundWriter(stores.tracking_uri)
+    first.submit(log_records, run_id, metrics_of({"warm": 1.0}))
+    first.drain()  # the writer process now stands in `gone`
+    os.chdir(stores.root)
+    gone.rmdir()
+    second = BackgroundWriter(stores.tracking_uri)
+    _write_a_trial(second, run_id)
+    second.drain()
+    _assert_recorded(client, run_id)
