@@ -39,7 +39,6 @@ lint: install
 bench: install
 	$(BIN)/python bench/trial_overhead.py
 	$(BIN)/python bench/trial_breakdown.py
-	$(BIN)/python bench/trial_floor.py
 	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/throughput.py
 
