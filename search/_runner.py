@@ -68,7 +68,6 @@ def run(
     """
     setup = make_setup(spec)
     _announce_setup(setup, announce)
-    writer = _writer(setup)
     storage = open_storage(setup.storage_url, StaleTrialHandler(setup.tracking_uri))
     client = connect(setup.tracking_uri)
     study = open_study(setup, storage)
@@ -77,7 +76,7 @@ def run(
     if recovered:
         announce(f"Resumed: {recovered} trial(s) of a dead worker marked FAIL and retried once.")
     tags = {**setup.run_tags(), "tune.owner": owner_tag(), "tune.workers": spec.workers}
-    study_run = StudyRun.start(client, experiment_id, setup.study_name, tags, writer)
+    study_run = StudyRun.start(client, experiment_id, setup.study_name, tags, _writer(setup))
     try:
         _optimize(study, setup, study_run, show_progress)
         study_run.drain()  # every trial's records are in before the results are read
@@ -97,8 +96,9 @@ def run(
 
 
 def _writer(setup: Setup) -> BackgroundWriter | None:
-    # Trials run here hand their records to a writer process, started now so that it loads
-    # MLflow while the stores open. Worker processes write their own: every core is training
+    # Trials run here hand their records to a writer process, started once every store has
+    # opened (a run refused before then should not wait for it to exit); it loads MLflow while
+    # the first trial trains. Worker processes write their own: every core is training
     # there, so one more process would only take turns with them.
     return BackgroundWriter(setup.tracking_uri) if setup.spec.workers == 1 else None
 

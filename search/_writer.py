@@ -15,6 +15,7 @@ the study at the next trial, not at its end.
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import multiprocessing
 import os
@@ -83,14 +84,25 @@ class BackgroundWriter:
         self._settle(wait=True, strict=strict)
 
     def _settle(self, wait: bool, strict: bool = True) -> None:
+        # Futures leave `pending` only once done: a Ctrl-C while waiting leaves the rest for
+        # the next drain, so nothing is closed behind a write still on its way.
         if wait:
-            futures, self.pending = self.pending, []
-        else:
-            futures = [f for f in self.pending if f.done()]
-            self.pending = [f for f in self.pending if not f.done()]
-        errors = [error for error in map(_error, futures) if error is not None]
+            concurrent.futures.wait(self.pending)
+        done: list[Future[None]] = []
+        waiting: list[Future[None]] = []
+        for future in self.pending:  # one look each: a future may finish meanwhile
+            (done if future.done() else waiting).append(future)
+        self.pending = waiting
+        errors = [error for error in map(_error, done) if error is not None]
         if errors and strict:
             raise _failure(errors[0]) from errors[0]
+
+
+def _error(future: Future[None]) -> BaseException | None:
+    try:
+        return future.exception()
+    except Exception as exc:  # the pool broke or was shut down under it
+        return exc
 
 
 def _failure(error: BaseException) -> StoreError:
@@ -100,13 +112,6 @@ def _failure(error: BaseException) -> StoreError:
         f"could not record trials in MLflow: {reason}. "
         "Check --tracking-uri and that the store is writable."
     )
-
-
-def _error(future: Future[None]) -> BaseException | None:
-    try:
-        return future.exception()
-    except BaseException as exc:  # the pool broke or was shut down under it
-        return exc
 
 
 @cache

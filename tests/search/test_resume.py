@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import optuna
@@ -52,7 +53,11 @@ def _running_after_a_complete(storage: str) -> optuna.trial.FrozenTrial | None:
         for t in trials
         if t.state == optuna.trial.TrialState.RUNNING and RUN_ID_ATTR in t.user_attrs
     ]
-    return running[0] if done and running else None
+    if not (done and running):
+        return None
+    # The trial started last has the most time left: the kill or Ctrl-C lands inside it, not
+    # after the end of a trial that was about to finish (under --workers 2 one often is).
+    return max(running, key=lambda t: t.datetime_start or datetime.min)
 
 
 def _config(tmp_path: Path) -> str:
