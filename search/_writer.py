@@ -18,12 +18,15 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
+import threading
 import warnings
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from functools import cache
+from multiprocessing.process import BaseProcess
 from typing import Any, Protocol
 
 from mlflow import MlflowClient
@@ -137,6 +140,18 @@ def _started() -> None:
     warnings.simplefilter("ignore")
     for name in ("mlflow", "alembic", "sqlalchemy"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent: BaseProcess) -> None:
+    # The pool's queue keeps its own handles open in this process too, so the writer would
+    # not see its parent die without saying goodbye (a kill -9, a test runner's os._exit)
+    # and would wait for work forever. What it had not written belongs to dead trials,
+    # which recovery closes.
+    multiprocessing.connection.wait([parent.sentinel])
+    os._exit(0)
 
 
 def _ready() -> None:

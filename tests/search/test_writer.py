@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import time
 
+import psutil
 import pytest
 from mlflow import MlflowClient
 
@@ -120,3 +124,37 @@ def test_the_writer_survives_the_removal_of_the_folder_it_last_wrote_from(stores
     _write_a_trial(second, run_id)
     second.drain()
     _assert_recorded(client, run_id)
+
+
+ABANDON = """
+import os, sys
+from search._writer import BackgroundWriter, _pool
+BackgroundWriter(sys.argv[1])
+with open(sys.argv[2], "w") as out:
+    out.write(str(_pool().submit(os.getpid).result()))
+os._exit(0)  # no goodbye to the writer, as under kill -9 or a test runner's exit
+"""
+
+
+def test_the_writer_process_exits_when_its_parent_dies_without_a_goodbye(stores, tmp_path) -> None:
+    # No pipes to the child: a writer that outlived it would hold them open.
+    pid_file = tmp_path / "writer.pid"
+    subprocess.run(
+        [sys.executable, "-c", ABANDON, stores.tracking_uri, str(pid_file)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=120,
+        check=True,
+    )
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + 30
+    while _alive(pid):
+        assert time.monotonic() < deadline, "the writer outlived its parent"
+        time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
