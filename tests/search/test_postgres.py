@@ -9,6 +9,8 @@ import optuna
 import pytest
 from mlflow import MlflowClient
 
+from search._storage import open_storage
+from search._tracking import connect
 from tests.search import stores_view
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.processes]
@@ -49,3 +51,11 @@ def test_processes_on_several_machines_share_one_study(
         logged = {**parent.data.tags, **parent.data.params}
         assert not any(f":{password}@" in str(value) for value in logged.values())
         assert parent.data.tags["tune.storage"].count("***") == 1
+
+
+def test_plain_postgresql_urls_open_both_stores(postgres_databases) -> None:
+    # The README's URLs name no driver; SQLAlchemy 2.1 then picks psycopg 3.
+    storage, tracking = (url.replace("+psycopg2", "") for url in postgres_databases)
+    assert storage.startswith("postgresql://") and tracking.startswith("postgresql://")
+    open_storage(storage)
+    connect(tracking).search_experiments()
