@@ -14,7 +14,6 @@ then falls on both alike.
 from __future__ import annotations
 
 import argparse
-import statistics
 from typing import Any
 
 from _common import (
@@ -86,7 +85,7 @@ def main() -> None:
             runs[mode].append(in_mode(mode, args.trials))
     names = list(runs[MODES[0]][0])
     rows = [
-        (name, " / ".join(f"{statistics.median(r[name] for r in runs[m]):.4g}" for m in MODES))
+        (name, " / ".join(f"{median([r[name] for r in runs[m]]):.4g}" for m in MODES))
         for name in names
     ]
     report(f"{title}; median of {args.rounds} runs each: {' / '.join(MODES)}", [*rows, target])

@@ -15,7 +15,6 @@ the study at the next trial, not at its end.
 
 from __future__ import annotations
 
-import concurrent.futures
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -25,6 +24,7 @@ import threading
 import warnings
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
+from concurrent.futures import wait as wait_for_all
 from functools import cache
 from multiprocessing.process import BaseProcess
 from typing import Any, Protocol
@@ -33,8 +33,8 @@ from mlflow import MlflowClient
 
 from spaces import StoreError
 
-# A write: a function of this module's importable world (see search/_records.py) called as
-# write(client, *args).
+# A write, called as write(client, *args): a module-level function (pickled by name) whose
+# module imports without Keras, such as those of search/_records.py.
 Write = Callable[..., None]
 
 
@@ -90,7 +90,7 @@ class BackgroundWriter:
         # Futures leave `pending` only once done: a Ctrl-C while waiting leaves the rest for
         # the next drain, so nothing is closed behind a write still on its way.
         if wait:
-            concurrent.futures.wait(self.pending)
+            wait_for_all(self.pending)
         done: list[Future[None]] = []
         waiting: list[Future[None]] = []
         for future in self.pending:  # one look each: a future may finish meanwhile
