@@ -32,6 +32,18 @@ class TrialOutcome:
     rss_mb: float | None = None
 
 
+def open_trial_run(
+    client: MlflowClient, experiment_id: str, parent_run_id: str, number: int
+) -> str:
+    """Open a trial's child run under the study's run; returns the new run's id."""
+    run = client.create_run(
+        experiment_id,
+        run_name=f"trial-{number:04d}",
+        tags={"mlflow.parentRunId": parent_run_id, "tune.role": "trial", "tune.trial": str(number)},
+    )
+    return str(run.info.run_id)
+
+
 def log_records(
     client: MlflowClient,
     run_id: str,

@@ -2,6 +2,9 @@
 
 A process is known dead when it ran on this host and its pid is gone (or reused). Trials of
 other hosts are left to Optuna's heartbeat, whose stale-trial callback is `StaleTrialHandler`.
+
+A trial learns its run's id only as it ends (the writer opens the run, search/_tracking.py),
+so the run of a trial that is still running, or died, is found by its `tune.trial` tag.
 """
 
 from __future__ import annotations
@@ -54,9 +57,8 @@ class StaleTrialHandler:
         self.retry = retry_once()
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
-        run_id = trial.user_attrs.get(RUN_ID_ATTR)
-        if run_id:
-            client = MlflowClient(tracking_uri=self.tracking_uri)
+        client = MlflowClient(tracking_uri=self.tracking_uri)
+        for run_id in _runs_of(client, study.study_name, trial):
             _close_run(client, run_id, STALE_REASON)
         self.retry(study, trial)
 
@@ -85,11 +87,27 @@ def _fail_trial(study: optuna.Study, trial: FrozenTrial, client: MlflowClient) -
             return 0
     except optuna.exceptions.UpdateFinishedTrialError:
         return 0  # another process got there first
-    run_id = trial.user_attrs.get(RUN_ID_ATTR)
-    if run_id:
+    for run_id in _runs_of(client, study.study_name, trial):
         _close_run(client, run_id, DEAD_REASON)
     retry_once()(study, storage.get_trial(trial._trial_id))
     return 1
+
+
+def _runs_of(client: MlflowClient, study_name: str, trial: FrozenTrial) -> list[str]:
+    """The open child runs of a trial: by the id it recorded, else by its number."""
+    run_id = trial.user_attrs.get(RUN_ID_ATTR)
+    if run_id:
+        return [run_id]
+    with contextlib.suppress(MlflowException):  # a store out of reach leaves nothing to close
+        experiment = client.get_experiment_by_name(study_name)
+        if experiment is not None:
+            found = client.search_runs(
+                [experiment.experiment_id],
+                filter_string=f"tags.`tune.trial` = '{trial.number}' "
+                "and tags.`tune.role` = 'trial' and attributes.status = 'RUNNING'",
+            )
+            return [run.info.run_id for run in found]
+    return []
 
 
 def _close_orphan_runs(study: optuna.Study, client: MlflowClient, experiment_id: str) -> None:
@@ -97,12 +115,11 @@ def _close_orphan_runs(study: optuna.Study, client: MlflowClient, experiment_id:
         [experiment_id], filter_string="attributes.status = 'RUNNING'", max_results=5000
     )
     live_trials = {
-        t.user_attrs.get(RUN_ID_ATTR)
-        for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        str(t.number) for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
     }
     for run in running:
         tags = run.data.tags
-        if tags.get("tune.role") == "trial" and run.info.run_id not in live_trials:
+        if tags.get("tune.role") == "trial" and tags.get("tune.trial") not in live_trials:
             _close_run(client, run.info.run_id, DEAD_REASON)
         elif tags.get("tune.role") == "study" and is_dead(tags.get("tune.owner", "")):
             client.set_terminated(run.info.run_id, "KILLED")

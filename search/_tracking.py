@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import time
 import urllib.request
+from concurrent.futures import Future
+from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
@@ -22,9 +24,17 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import Model, infer_signature
 
 from search._names import EXPERIMENT_KIND
-from search._records import TrialOutcome, end_run, log_records, metrics_of, params_of, tags_of
+from search._records import (
+    TrialOutcome,
+    end_run,
+    log_records,
+    metrics_of,
+    open_trial_run,
+    params_of,
+    tags_of,
+)
 from search._storage import artifact_root, ensure_parent, mask_text
-from search._writer import InlineWriter, Writer
+from search._writer import InlineWriter, Saved, Writer, result
 from spaces import ConfigError
 
 # Epoch metrics are buffered and written at most this often, so logging stays a small
@@ -84,12 +94,29 @@ def ensure_experiment(client: MlflowClient, name: str, tracking_uri: str) -> str
         return str(found.experiment_id)
 
 
+@dataclass(frozen=True)
+class TrialRun:
+    """A trial's child run, which the writer opens: later writes name it by `ref`."""
+
+    ref: Saved
+    opened: Future[Any]
+
+    @property
+    def run_id(self) -> str:
+        """The run's id, waiting for the writer to open it if need be.
+
+        Raises:
+            StoreError: The run could not be opened.
+        """
+        return str(result(self.opened))
+
+
 class StudyRun:
     """The parent run of one `tune run`, and the child runs of its trials.
 
-    Opening and closing the parent run, opening a child run (its id is needed at once) and
-    logging a model happen now; a trial's parameters, epochs and outcome go through
-    `writer`, and `drain()` waits for them.
+    Opening and closing the parent run and logging a model happen now. A trial's child
+    run is opened, and its parameters, epochs and outcome are written, through `writer`;
+    `drain()` waits for them.
     """
 
     def __init__(
@@ -118,34 +145,33 @@ class StudyRun:
         run = client.create_run(experiment_id, tags=tags, run_name=name)
         return cls(client, experiment_id, run.info.run_id, writer)
 
-    def start_trial(self, number: int) -> str:
-        """Open a trial's child run under the parent run."""
-        run = self.client.create_run(
-            self.experiment_id,
-            run_name=f"trial-{number:04d}",
-            tags={
-                "mlflow.parentRunId": self.run_id,
-                "tune.role": "trial",
-                "tune.trial": str(number),
-            },
+    def start_trial(self, number: int) -> TrialRun:
+        """Have the writer open a trial's child run under the parent run.
+
+        The trial goes on at once: it needs the run's id only to keep a model, and creating
+        a run is one of the costlier store transactions.
+        """
+        ref = Saved(f"{self.run_id}/{number}")  # one trial number per study run
+        opened = self.writer.submit(
+            open_trial_run, self.experiment_id, self.run_id, number, save_as=ref.key
         )
-        return str(run.info.run_id)
+        return TrialRun(ref, opened)
 
-    def log_params(self, run_id: str, params: dict[str, Any]) -> None:
+    def log_params(self, trial: TrialRun, params: dict[str, Any]) -> None:
         """Record a trial's parameters on its child run."""
-        self.writer.submit(log_records, run_id, (), params_of(params))
+        self.writer.submit(log_records, trial.ref, (), params_of(params))
 
-    def epoch_logger(self, run_id: str) -> EpochLogger:
+    def epoch_logger(self, trial: TrialRun) -> EpochLogger:
         """A Keras callback that records loss, val_loss and the metric per epoch.
 
         It writes every few seconds; what it holds at the end of training (`take()`) goes
         out with the trial's outcome, in the same write (see end_trial).
         """
-        return EpochLogger(self.writer, run_id)
+        return EpochLogger(self.writer, trial.ref)
 
-    def end_trial(self, run_id: str, outcome: TrialOutcome, epochs: list[Metric]) -> None:
+    def end_trial(self, trial: TrialRun, outcome: TrialOutcome, epochs: list[Metric]) -> None:
         """Record a trial's last epochs, result and state, then close its child run."""
-        self.writer.submit(end_run, run_id, outcome, None, epochs)
+        self.writer.submit(end_run, trial.ref, outcome, None, epochs)
 
     def drain(self, strict: bool = True) -> None:
         """Wait until every trial record given so far is in the store (see Writer.drain)."""
@@ -193,10 +219,10 @@ class StudyRun:
 class EpochLogger(keras.callbacks.Callback):
     """Buffers per-epoch metrics and writes them in batches (step = epoch)."""
 
-    def __init__(self, writer: Writer, run_id: str) -> None:
+    def __init__(self, writer: Writer, run: str | Saved) -> None:
         super().__init__()
         self.writer = writer
-        self.run_id = run_id
+        self.run = run
         self.pending: list[Metric] = []
         self.last_flush = time.monotonic()
 
@@ -210,7 +236,7 @@ class EpochLogger(keras.callbacks.Callback):
     def flush(self) -> None:
         """Write what is buffered."""
         if self.pending:
-            self.writer.submit(log_records, self.run_id, self.take())
+            self.writer.submit(log_records, self.run, self.take())
         self.last_flush = time.monotonic()
 
     def take(self) -> list[Metric]:

@@ -21,7 +21,7 @@ from search._names import (
     RUN_ID_ATTR,
 )
 from search._records import TrialOutcome
-from search._tracking import StudyRun
+from search._tracking import StudyRun, TrialRun
 from spaces import ConfigError, SpaceConfig, SpaceFamily, StoreError, TrialFailed
 
 # Every this many trials a process also flushes TensorFlow's kernel cache, which keeps
@@ -55,49 +55,58 @@ class Objective:
 
     def __call__(self, trial: optuna.Trial) -> float:
         _release()
-        run_id = self.run.start_trial(trial.number)
+        run = self.run.start_trial(trial.number)
         started = time.perf_counter()
         self.fit_s, self.epochs = 0.0, []
         try:
-            # Inside the try: a Ctrl-C that lands as soon as the run is linked (when the
-            # run id is visible to others) still ends this trial with its reason.
-            for key, value in {**self.trial_attrs, RUN_ID_ATTR: run_id}.items():
+            # Inside the try: a Ctrl-C that lands as soon as the run is asked for still ends
+            # this trial, and its run, with its reason.
+            for key, value in self.trial_attrs.items():
                 trial.set_user_attr(key, value)
-            params = self._suggest(trial, run_id)
-            value, model = self._fit(trial, params, run_id)
-            self._keep_if_best(trial, run_id, value, model)
+            params = self._suggest(trial, run)
+            value, model = self._fit(trial, params, run)
+            self._keep_if_best(trial, run, value, model)
+            # The worker's memory shows in the MLflow UI, so growth over trials can be seen.
             outcome = TrialOutcome(
-                "COMPLETE", value, duration_s=_since(started), n_params=model.count_params()
+                "COMPLETE",
+                value,
+                duration_s=_since(started),
+                n_params=model.count_params(),
+                rss_mb=_rss_mb(),
             )
             del model
+            # Inside the try too: a Ctrl-C while the run is closed fails the trial there.
+            self._end(trial, run, outcome)
         except optuna.TrialPruned:
-            self._end(run_id, TrialOutcome("PRUNED", duration_s=_since(started)))
+            self._end(trial, run, TrialOutcome("PRUNED", duration_s=_since(started)))
             raise
         except BaseException as exc:
             reason = describe(exc)
             trial.set_user_attr(FAIL_REASON_ATTR, reason)
-            self._end(run_id, TrialOutcome("FAIL", reason=reason, duration_s=_since(started)))
+            outcome = TrialOutcome("FAIL", reason=reason, duration_s=_since(started))
+            self._end(trial, run, outcome)
             if isinstance(exc, Exception) and not isinstance(exc, (ConfigError, StoreError)):
                 raise TrialFailed(reason) from exc
             raise  # Ctrl-C, a wrong configuration and a broken store stop the study
-        # The worker's memory shows in the MLflow UI, so growth over trials can be seen.
-        self._end(run_id, replace(outcome, rss_mb=_rss_mb()))
         return value
 
-    def _end(self, run_id: str, outcome: TrialOutcome) -> None:
-        self.run.end_trial(run_id, replace(outcome, fit_s=self.fit_s), self.epochs)
+    def _end(self, trial: optuna.Trial, run: TrialRun, outcome: TrialOutcome) -> None:
+        # The writer opened the run long ago (at the latest while the model trained); until
+        # now the run was found by its trial number (see search/_recovery.py).
+        trial.set_user_attr(RUN_ID_ATTR, run.run_id)
+        self.run.end_trial(run, replace(outcome, fit_s=self.fit_s), self.epochs)
 
-    def _suggest(self, trial: optuna.Trial, run_id: str) -> dict[str, Any]:
+    def _suggest(self, trial: optuna.Trial, run: TrialRun) -> dict[str, Any]:
         params = self.family.suggest(trial, self.data.problem, self.config)
         trial.set_user_attr(PARAMS_ATTR, params)
-        self.run.log_params(run_id, params)
+        self.run.log_params(run, params)
         return params
 
-    def _fit(self, trial: optuna.Trial, params: dict[str, Any], run_id: str) -> tuple[float, Any]:
+    def _fit(self, trial: optuna.Trial, params: dict[str, Any], run: TrialRun) -> tuple[float, Any]:
         self.trials_run += 1
         fresh_session(self.seed + trial.number, self.trials_run % FLUSH_KERNELS_EVERY != 0)
         model = build_model(params, self.data.problem, family=self.family.builder)
-        logger = self.run.epoch_logger(run_id)
+        logger = self.run.epoch_logger(run)
         callbacks = [logger, KerasPruningCallback(trial, f"val_{self.metric.name}")]
         fit_started = time.perf_counter()
         try:
@@ -118,10 +127,10 @@ class Objective:
             raise TrialFailed(f"the {self.metric.name} on validation is {value}")
         return value, model
 
-    def _keep_if_best(self, trial: optuna.Trial, run_id: str, value: float, model: Any) -> None:
+    def _keep_if_best(self, trial: optuna.Trial, run: TrialRun, value: float, model: Any) -> None:
         if is_improvement(trial.study, value):
             sample = self.data.splits.x_val[:5]
-            trial.set_user_attr(MODEL_URI_ATTR, self.run.log_model(run_id, model, sample))
+            trial.set_user_attr(MODEL_URI_ATTR, self.run.log_model(run.run_id, model, sample))
 
 
 def is_improvement(study: optuna.Study, value: float) -> bool:

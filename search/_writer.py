@@ -10,7 +10,9 @@ Keras) and applies the writes in the order they were given.
 
 Writes are fire-and-forget until `drain()`, which waits for all of them and raises the
 first failure; `submit()` raises a failure it has already seen, so a broken store stops
-the study at the next trial, not at its end.
+the study at the next trial, not at its end. A write's result (a new run's id) can be
+saved under a key and passed to later writes as `Saved(key)` before it is known here;
+`result()` waits for it when this process needs it too.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import warnings
 from collections.abc import Callable
 from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from concurrent.futures import wait as wait_for_all
+from dataclasses import dataclass
 from functools import cache
 from multiprocessing.process import BaseProcess
 from typing import Any, Protocol
@@ -35,14 +38,28 @@ from spaces import StoreError
 
 # A write, called as write(client, *args): a module-level function (pickled by name) whose
 # module imports without Keras, such as those of search/_records.py.
-Write = Callable[..., None]
+Write = Callable[..., Any]
+
+# Results saved for later writes are dropped oldest first beyond this many; a trial's own
+# writes come within one trial, long before.
+MAX_SAVED = 1000
+
+
+@dataclass(frozen=True)
+class Saved:
+    """Stands, in a write's arguments, for the result an earlier write saved under `key`."""
+
+    key: str
 
 
 class Writer(Protocol):
     """Applies MLflow writes in order, now or later."""
 
-    def submit(self, write: Write, *args: Any) -> None:
-        """Apply `write(client, *args)`, now or after the writes before it."""
+    def submit(self, write: Write, *args: Any, save_as: str | None = None) -> Future[Any]:
+        """Apply `write(client, *args)`, now or after the writes before it.
+
+        With `save_as`, its result stands in for `Saved(save_as)` in the writes after it.
+        """
 
     def drain(self, strict: bool = True) -> None:
         """Wait until every submitted write is applied; with `strict`, raise the first failure."""
@@ -54,9 +71,11 @@ class InlineWriter:
     def __init__(self, client: MlflowClient) -> None:
         self.client = client
 
-    def submit(self, write: Write, *args: Any) -> None:
-        """Apply the write now."""
-        write(self.client, *args)
+    def submit(self, write: Write, *args: Any, save_as: str | None = None) -> Future[Any]:
+        """Apply the write now; its failure is raised here."""
+        done: Future[Any] = Future()
+        done.set_result(_apply_here(self.client, write, args, save_as))
+        return done
 
     def drain(self, strict: bool = True) -> None:
         """Nothing is pending."""
@@ -70,17 +89,19 @@ class BackgroundWriter:
         # Relative paths (a `sqlite:///mlruns/...` URI, MLflow's default artifact root) mean
         # what they meant here and now, wherever the writer or this process stands later.
         self.cwd = os.getcwd()
-        self.pending: list[Future[None]] = []
+        self.pending: list[Future[Any]] = []
         _pool()  # starts the writer while the caller prepares its first trial
 
-    def submit(self, write: Write, *args: Any) -> None:
+    def submit(self, write: Write, *args: Any, save_as: str | None = None) -> Future[Any]:
         """Queue the write; raise a failure of an earlier one."""
         self._settle(wait=False)
         try:
-            self.pending.append(_pool().submit(_apply, self.cwd, self.tracking_uri, write, args))
+            future = _pool().submit(_apply, self.cwd, self.tracking_uri, write, args, save_as)
         except BrokenExecutor as exc:  # the writer process died (killed, out of memory)
             _pool.cache_clear()  # the next run of this process starts a new one
             raise _failure(exc) from exc
+        self.pending.append(future)
+        return future
 
     def drain(self, strict: bool = True) -> None:
         """Wait for every queued write; with `strict`, raise the first that failed."""
@@ -91,8 +112,8 @@ class BackgroundWriter:
         # the next drain, so nothing is closed behind a write still on its way.
         if wait:
             wait_for_all(self.pending)
-        done: list[Future[None]] = []
-        waiting: list[Future[None]] = []
+        done: list[Future[Any]] = []
+        waiting: list[Future[Any]] = []
         for future in self.pending:  # one look each: a future may finish meanwhile
             (done if future.done() else waiting).append(future)
         self.pending = waiting
@@ -101,7 +122,19 @@ class BackgroundWriter:
             raise _failure(errors[0]) from errors[0]
 
 
-def _error(future: Future[None]) -> BaseException | None:
+def result(future: Future[Any]) -> Any:
+    """What a submitted write returned, once it has been applied.
+
+    Raises:
+        StoreError: The write failed.
+    """
+    try:
+        return future.result()
+    except Exception as exc:
+        raise _failure(exc) from exc
+
+
+def _error(future: Future[Any]) -> BaseException | None:
     try:
         return future.exception()
     except Exception as exc:  # the pool broke or was shut down under it
@@ -110,7 +143,7 @@ def _error(future: Future[None]) -> BaseException | None:
 
 def _failure(error: BaseException) -> StoreError:
     text = str(error).strip()
-    reason = text.splitlines()[0] if text else type(error).__name__
+    reason = text.splitlines()[0].rstrip(".") if text else type(error).__name__
     return StoreError(
         f"could not record trials in MLflow: {reason}. "
         "Check --tracking-uri and that the store is writable."
@@ -159,10 +192,27 @@ def _ready() -> None:
     import search._storage  # noqa: F401
 
 
-def _apply(cwd: str, tracking_uri: str, write: Write, args: tuple[Any, ...]) -> None:
+def _apply(
+    cwd: str, tracking_uri: str, write: Write, args: tuple[Any, ...], save_as: str | None
+) -> Any:
     if _cwd() != cwd:
         os.chdir(cwd)
-    write(_client(cwd, tracking_uri), *args)
+    return _apply_here(_client(cwd, tracking_uri), write, args, save_as)
+
+
+# In the process that applies the writes (this one for InlineWriter): results by key.
+_SAVED: dict[str, Any] = {}
+
+
+def _apply_here(
+    client: MlflowClient, write: Write, args: tuple[Any, ...], save_as: str | None
+) -> Any:
+    value = write(client, *(_SAVED[a.key] if isinstance(a, Saved) else a for a in args))
+    if save_as is not None:
+        _SAVED[save_as] = value
+        while len(_SAVED) > MAX_SAVED:
+            del _SAVED[next(iter(_SAVED))]
+    return value
 
 
 def _cwd() -> str | None:

@@ -80,13 +80,15 @@ def test_a_streak_of_failures_stops_the_run(tune, stores, tmp_path, broken_space
 def test_ctrl_c_as_the_trial_is_linked_to_its_run_still_records_why(
     tune, stores, tmp_path, monkeypatch
 ) -> None:
-    # The moment another process first sees the trial's run id is the earliest a Ctrl-C
-    # prompted by it can land (tests/search/test_resume.py); it must end like any other.
+    # A trial records its run's id as it ends, after training: a Ctrl-C right then, the
+    # last moment it can land in a trial, must end the trial like any other.
     set_user_attr = optuna.Trial.set_user_attr
+    interrupted: list[int] = []
 
     def interrupted_once(trial: optuna.Trial, key: str, value: Any) -> None:
         set_user_attr(trial, key, value)
-        if key == RUN_ID_ATTR and trial.number == 1:
+        if key == RUN_ID_ATTR and trial.number == 1 and not interrupted:
+            interrupted.append(trial.number)
             raise KeyboardInterrupt
 
     monkeypatch.setattr(optuna.Trial, "set_user_attr", interrupted_once)

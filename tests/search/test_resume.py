@@ -12,9 +12,9 @@ from pathlib import Path
 
 import optuna
 import pytest
+from mlflow.entities import Run
 
 from search._recovery import DEAD_REASON, OWNER_ATTR
-from search._trial import RUN_ID_ATTR
 from tests.search import stores_view
 
 pytestmark = [pytest.mark.slow, pytest.mark.processes]
@@ -42,18 +42,37 @@ def _wait_for(predicate, timeout: float = 120.0) -> None:
     raise AssertionError("timed out waiting for the study to reach the expected state")
 
 
-def _running_after_a_complete(storage: str) -> optuna.trial.FrozenTrial | None:
+def _runs_by_trial(tracking_uri: str) -> dict[int, Run]:
     try:
-        trials = stores_view.trials(storage, "iris")
+        children = stores_view.runs(tracking_uri, "iris", "trial")
+    except AssertionError:  # no experiment yet
+        return {}
+    return {int(run.data.tags["tune.trial"]): run for run in children}
+
+
+def _open(run: Run) -> bool:
+    return run.info.status == "RUNNING"
+
+
+def _running_after_a_complete(stores) -> optuna.trial.FrozenTrial | None:
+    try:
+        trials = stores_view.trials(stores.storage, "iris")
     except KeyError:  # the study does not exist yet
         return None
     done = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+    # Recovery knows a trial's process by its owner, set as the trial starts.
     running = [
         t
         for t in trials
-        if t.state == optuna.trial.TrialState.RUNNING and RUN_ID_ATTR in t.user_attrs
+        if t.state == optuna.trial.TrialState.RUNNING and OWNER_ATTR in t.user_attrs
     ]
     if not (done and running):
+        return None
+    # Only a trial whose run is open: the signal must leave something for recovery to close,
+    # and must not land as the study ends (nor, in a last trial, as it shuts down).
+    opened = {n for n, run in _runs_by_trial(stores.tracking_uri).items() if _open(run)}
+    running = [t for t in running if t.number in opened]
+    if not running:
         return None
     # The trial started last has the most time left: the kill or Ctrl-C lands inside it, not
     # after the end of a trial that was about to finish (under --workers 2 one often is).
@@ -70,8 +89,8 @@ def test_kill_then_rerun_resumes(tune, stores, tmp_path) -> None:
     args = ["run", "--config", _config(tmp_path), "--quiet", "--no-report", *stores.flags()]
     process = subprocess.Popen([sys.executable, "-m", "search", *args, "--trials", "5"])
     try:
-        _wait_for(lambda: _running_after_a_complete(stores.storage) is not None)
-        victim = _running_after_a_complete(stores.storage)
+        _wait_for(lambda: _running_after_a_complete(stores) is not None)
+        victim = _running_after_a_complete(stores)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
     finally:
@@ -90,8 +109,7 @@ def test_kill_then_rerun_resumes(tune, stores, tmp_path) -> None:
     retried = [t for t in trials.values() if t.system_attrs.get("failed_trial") == victim.number]
     assert len(retried) == 1 and retried[0].params == killed.params
 
-    children = {r.info.run_id: r for r in stores_view.runs(stores.tracking_uri, "iris", "trial")}
-    assert children[killed.user_attrs[RUN_ID_ATTR]].info.status == "KILLED"
+    assert _runs_by_trial(stores.tracking_uri)[victim.number].info.status == "KILLED"
     parents = stores_view.runs(stores.tracking_uri, "iris", "study")
     assert sorted(r.info.status for r in parents) == ["FINISHED", "KILLED"]
     stores_view.assert_consistent(stores.storage, stores.tracking_uri, "iris")
@@ -111,8 +129,8 @@ def test_a_killed_worker_is_replaced_and_its_trial_retried(tune, stores, tmp_pat
     ]
     process = subprocess.Popen([sys.executable, "-m", "search", *args, *stores.flags()])
     try:
-        _wait_for(lambda: _running_after_a_complete(stores.storage) is not None)
-        victim = _running_after_a_complete(stores.storage)
+        _wait_for(lambda: _running_after_a_complete(stores) is not None)
+        victim = _running_after_a_complete(stores)
         assert victim is not None
         worker_pid = int(victim.user_attrs[OWNER_ATTR].split(":")[1])
         assert worker_pid != process.pid
@@ -142,15 +160,15 @@ def test_ctrl_c_fails_the_current_trial_closes_the_runs_and_says_how_to_resume(
         text=True,
     )
     try:
-        _wait_for(lambda: _running_after_a_complete(stores.storage) is not None)
-        victim = _running_after_a_complete(stores.storage)
+        _wait_for(lambda: _running_after_a_complete(stores) is not None)
+        victim = _running_after_a_complete(stores)
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
     assert victim is not None
-    assert process.returncode == 130
+    assert process.returncode == 130, (victim.number, err)
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1].startswith("error: interrupted")
     assert "Run the same command again to resume" in err

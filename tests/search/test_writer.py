@@ -12,9 +12,16 @@ import psutil
 import pytest
 from mlflow import MlflowClient
 
-from search._records import TrialOutcome, end_run, log_records, metrics_of, params_of
-from search._tracking import connect
-from search._writer import BackgroundWriter, InlineWriter, Writer, _pool
+from search._records import (
+    TrialOutcome,
+    end_run,
+    log_records,
+    metrics_of,
+    open_trial_run,
+    params_of,
+)
+from search._tracking import StudyRun, connect
+from search._writer import BackgroundWriter, InlineWriter, Saved, Writer, _pool, result
 from spaces import StoreError
 
 
@@ -24,7 +31,7 @@ def _open_run(stores) -> tuple[MlflowClient, str]:
     return client, client.create_run(experiment_id).info.run_id
 
 
-def _write_a_trial(writer: Writer, run_id: str) -> None:
+def _write_a_trial(writer: Writer, run_id: str | Saved) -> None:
     writer.submit(log_records, run_id, (), params_of({"units_0": 64, "loss": "mse"}))
     for epoch in range(3):
         writer.submit(log_records, run_id, metrics_of({"loss": 1.0 / (epoch + 1)}, step=epoch))
@@ -49,6 +56,52 @@ def test_a_trial_is_recorded_in_order_once_drained(stores, kind: str) -> None:
     _write_a_trial(writer, run_id)
     writer.drain()
     _assert_recorded(client, run_id)
+
+
+def _writer(kind: str, client: MlflowClient, tracking_uri: str) -> Writer:
+    return InlineWriter(client) if kind == "inline" else BackgroundWriter(tracking_uri)
+
+
+@pytest.mark.parametrize("kind", ["inline", "background"])
+def test_a_run_opened_by_the_writer_is_written_to_before_its_id_is_known_here(
+    stores, kind: str
+) -> None:
+    client, parent_id = _open_run(stores)
+    experiment_id = client.get_run(parent_id).info.experiment_id
+    writer = _writer(kind, client, stores.tracking_uri)
+    opened = writer.submit(open_trial_run, experiment_id, parent_id, 7, save_as="trial-7")
+    _write_a_trial(writer, Saved("trial-7"))
+    writer.drain()
+    run_id = result(opened)
+    _assert_recorded(client, run_id)
+    tags = client.get_run(run_id).data.tags
+    assert tags["mlflow.parentRunId"] == parent_id and tags["tune.trial"] == "7"
+    assert client.get_run(run_id).info.run_name == "trial-0007"
+
+
+@pytest.mark.parametrize("kind", ["inline", "background"])
+def test_a_study_run_opens_each_trial_run_through_its_writer(stores, kind: str) -> None:
+    client = connect(stores.tracking_uri)
+    experiment_id = client.create_experiment("trials")
+    study_run = StudyRun.start(
+        client, experiment_id, "trials", {}, _writer(kind, client, stores.tracking_uri)
+    )
+    trial = study_run.start_trial(3)
+    study_run.log_params(trial, {"units_0": 64})
+    study_run.end_trial(trial, TrialOutcome("PRUNED", duration_s=0.5), [])
+    study_run.drain()
+    run = client.get_run(trial.run_id)
+    assert run.data.tags["tune.trial"] == "3" and run.data.tags["tune.state"] == "PRUNED"
+    assert run.data.params == {"units_0": "64"} and run.info.status == "FINISHED"
+
+
+def test_a_run_the_writer_could_not_open_fails_as_one_line(stores) -> None:
+    writer = BackgroundWriter(stores.tracking_uri)
+    opened = writer.submit(open_trial_run, "999999", "no-parent", 0, save_as="lost")
+    with pytest.raises(StoreError, match="could not record trials in MLflow: ") as err:
+        result(opened)
+    assert "\n" not in str(err.value) and ".." not in str(err.value)
+    writer.drain(strict=False)
 
 
 def test_a_failed_background_write_is_raised_as_one_line_and_only_once(stores) -> None:
