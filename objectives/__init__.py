@@ -8,7 +8,7 @@ from objectives._data import PreparedData, Splits, prepare, target_columns
 from objectives._images import image_shape
 from objectives._metrics import DEFAULT_METRIC, METRICS, Metric, get_metric
 from objectives._preprocess import Preprocessor
-from objectives._session import fresh_session
+from objectives._session import forget_traced_gradients, fresh_session
 from objectives._sources import BUILTINS, load_frame
 from objectives._task import TargetEncoding, infer_task
 from objectives._train import predict, score, train_model
@@ -25,6 +25,7 @@ __all__ = [
     "Splits",
     "TargetEncoding",
     "build_model",
+    "forget_traced_gradients",
     "fresh_session",
     "get_metric",
     "image_shape",

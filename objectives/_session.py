@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 import threading
+from typing import Any
 
 import keras
 import numpy as np
@@ -61,3 +62,48 @@ def _reset_keeping_kernels(seed: int) -> bool:
     eager._seed = seed
     eager._rng = random.Random(seed)
     return True
+
+
+CUSTOM_GRADIENT_PREFIX = "CustomGradient-"
+# Custom gradients registered before the first call, by code other than tune's trials.
+_FOREIGN_GRADIENTS: set[str] | None = None
+
+
+def forget_traced_gradients() -> int:
+    """Unregister the custom gradients that models traced since the last call left behind.
+
+    In graph mode, each call of a `tf.custom_gradient` function registers its gradient in
+    TensorFlow's global registry under a new name, and the gradient's closure holds the
+    traced graph. Keras's traced train step makes such calls (tf.distribute's `all_reduce`)
+    in every fit, so each graph-mode trial kept its whole train-step graph alive: about
+    8 MB a trial (bench/memory.py --graph). A finished trial's graphs are never
+    differentiated again, so their gradients can go; call this between trials, before the
+    garbage collection that then frees the graphs.
+
+    Returns:
+        How many gradients were unregistered (0 on another backend, or if the private
+        registry has moved in another TensorFlow version).
+    """
+    global _FOREIGN_GRADIENTS
+    registry = _gradient_registry()
+    if registry is None:
+        return 0
+    names = {name for name in registry if name.startswith(CUSTOM_GRADIENT_PREFIX)}
+    if _FOREIGN_GRADIENTS is None:
+        _FOREIGN_GRADIENTS = names
+        return 0
+    stale = names - _FOREIGN_GRADIENTS
+    for name in stale:
+        del registry[name]
+    return len(stale)
+
+
+def _gradient_registry() -> dict[str, Any] | None:
+    if keras.backend.backend() != "tensorflow":
+        return None
+    try:
+        from tensorflow.python.framework import ops
+    except ImportError:
+        return None
+    registry = getattr(getattr(ops, "_gradient_registry", None), "_registry", None)
+    return registry if isinstance(registry, dict) else None

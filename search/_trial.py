@@ -13,7 +13,14 @@ import psutil
 from mlflow.entities import Metric as LoggedMetric
 from optuna_integration import KerasPruningCallback
 
-from objectives import Metric, PreparedData, build_model, fresh_session, train_model
+from objectives import (
+    Metric,
+    PreparedData,
+    build_model,
+    forget_traced_gradients,
+    fresh_session,
+    train_model,
+)
 from search._names import (
     FAIL_REASON_ATTR,
     MODEL_URI_ATTR,
@@ -166,5 +173,7 @@ def _release() -> None:
     # instead, whatever was still referenced would be frozen below and leak. What survives
     # a full collection is long-lived (modules, data, caches); freezing it keeps each
     # collection to one trial's objects, a few ms instead of a walk over all of TensorFlow.
+    # TensorFlow's registry of custom gradients would keep the last trial's traced graphs.
+    forget_traced_gradients()
     gc.collect()
     gc.freeze()

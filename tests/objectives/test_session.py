@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+
 import keras
 import numpy as np
 import pytest
 
-from objectives import Splits, build_model, fresh_session, train_model
+from objectives import Splits, build_model, forget_traced_gradients, fresh_session, train_model
 from objectives import _session as session_module
 from spaces import Problem
 
@@ -68,3 +70,37 @@ def test_names_and_unseeded_draws_restart_in_each_session() -> None:
     fresh_session(0)
     assert keras.layers.Dense(1).name == name
     np.testing.assert_array_equal(np.asarray(keras.random.uniform((3,))), draw)
+
+
+def _live_train_graphs() -> int:
+    from tensorflow.python.framework.func_graph import FuncGraph
+
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if type(o) is FuncGraph)
+
+
+def test_a_traced_trial_leaves_no_graph_behind_once_its_gradients_are_forgotten() -> None:
+    forget_traced_gradients()  # whatever earlier tests traced
+    baseline = _live_train_graphs()
+    for seed in range(3):
+        _trained_weights(seed, epochs=6)  # traced: 48 steps
+    # TensorFlow's custom-gradient registry holds every traced train step ...
+    assert _live_train_graphs() > baseline
+    # ... until the gradients are forgotten; then a collection frees the graphs.
+    assert forget_traced_gradients() >= 3
+    assert _live_train_graphs() <= baseline
+
+
+def test_custom_gradients_registered_before_the_first_call_are_kept(monkeypatch) -> None:
+    monkeypatch.setattr(session_module, "_FOREIGN_GRADIENTS", None)
+    from tensorflow.python.framework import ops
+
+    registry = ops._gradient_registry._registry
+    monkeypatch.setitem(registry, "CustomGradient-foreign", {"type": lambda: None})
+    forget_traced_gradients()  # the first call only takes note of what is there
+    _trained_weights(0, epochs=6)
+    assert forget_traced_gradients() >= 1
+    assert "CustomGradient-foreign" in registry
+    foreign = session_module._FOREIGN_GRADIENTS or set()
+    left = [n for n in registry if n.startswith("CustomGradient-") and n not in foreign]
+    assert left == []
