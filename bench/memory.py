@@ -6,9 +6,9 @@ next trial starts) and logged as the `rss_mb` metric of the trial's MLflow run.
 
 By default every trial trains eagerly (iris, 1-3 epochs: under train_model's EAGER_MAX_STEPS).
 `--graph` makes every trial long enough for Keras to trace its train step as a tf.function,
-as most trials of the default study are; TensorFlow keeps part of every traced graph
-(2026-12-03: 392 MB over trials 10 to 60 here; a plain Keras loop of graph-mode fits, with
-or without `clear_session`, keeps two FuncGraphs and about 4.5 MB per fit as well).
+as most trials of the default study are. Those trials grew RSS by 392 MB over trials 10 to
+60 until tune unregistered the custom gradients that kept each traced graph alive
+(objectives/_session.py); then +3.5 MB (2026-12-03).
 
     .venv/bin/python bench/memory.py [--trials 200] [--graph]
 """
