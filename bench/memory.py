@@ -50,7 +50,8 @@ def main() -> None:
         ("target", "growth < 150 MB"),
     ]
     mode = "graph-mode" if args.graph else "eager"
-    report(f"one worker, iris, {args.trials} {mode} trials of {epochs} epochs", rows)
+    span = f"{epochs[0]}-{epochs[1]}"
+    report(f"one worker, iris, {args.trials} {mode} trials of {span} epochs", rows)
 
 
 if __name__ == "__main__":

@@ -98,8 +98,8 @@ class Objective:
         return value
 
     def _end(self, trial: optuna.Trial, run: TrialRun, outcome: TrialOutcome) -> None:
-        # The writer opened the run long ago (at the latest while the model trained); until
-        # now the run was found by its trial number (see search/_recovery.py).
+        # The writer has mostly opened the run long before (a trial that fails early may
+        # wait a moment); until now the run was found by its number (search/_recovery.py).
         trial.set_user_attr(RUN_ID_ATTR, run.run_id)
         self.run.end_trial(run, replace(outcome, fit_s=self.fit_s), self.epochs)
 

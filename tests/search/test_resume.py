@@ -50,10 +50,6 @@ def _runs_by_trial(tracking_uri: str) -> dict[int, Run]:
     return {int(run.data.tags["tune.trial"]): run for run in children}
 
 
-def _open(run: Run) -> bool:
-    return run.info.status == "RUNNING"
-
-
 def _running_after_a_complete(stores) -> optuna.trial.FrozenTrial | None:
     try:
         trials = stores_view.trials(stores.storage, "iris")
@@ -70,7 +66,8 @@ def _running_after_a_complete(stores) -> optuna.trial.FrozenTrial | None:
         return None
     # Only a trial whose run is open: the signal must leave something for recovery to close,
     # and must not land as the study ends (nor, in a last trial, as it shuts down).
-    opened = {n for n, run in _runs_by_trial(stores.tracking_uri).items() if _open(run)}
+    runs = _runs_by_trial(stores.tracking_uri)
+    opened = {n for n, run in runs.items() if run.info.status == "RUNNING"}
     running = [t for t in running if t.number in opened]
     if not running:
         return None
