@@ -43,11 +43,20 @@ def ensure_parent(url: str) -> None:
 
     The database is switched to write-ahead logging, which lets the workers of
     `--workers N` read while one of them writes; the mode is stored in the file.
+
+    Raises:
+        ConfigError: The folder cannot be created.
     """
     path = sqlite_path(url)
     if path is None:
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot create the folder {path.parent} for the store {url}: {exc.strerror}. "
+            "Give a writable location."
+        ) from exc
     relax_sqlite_sync()
     try:
         with contextlib.closing(sqlite3.connect(path, timeout=SQLITE_TIMEOUT_S)) as db:

@@ -227,3 +227,23 @@ def test_an_npz_file_without_x_and_y(fails: Callable[..., str], tmp_path: Path) 
 def test_the_cnn_space_on_data_that_is_not_images(fails: Callable[..., str]) -> None:
     line = fails("--data", "iris", "--space", "cnn", code=2)
     assert line.startswith("error: the cnn space needs images: give a folder of images")
+
+
+@pytest.mark.parametrize("flag", ["--storage", "--tracking-uri"])
+def test_a_store_whose_folder_cannot_be_created(
+    tune: Callable[..., Any], stores: Any, tmp_path: Path, flag: str
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    unwritable = f"sqlite:///{blocker}/sub/store.db"
+    flags = {"--storage": stores.storage, "--tracking-uri": stores.tracking_uri, flag: unwritable}
+    args = [part for pair in flags.items() for part in pair]
+    result = tune("run", "--quiet", "--data", "iris", "--trials", "1", *args, code=2)
+    line = clean_error(result.err, result.out)
+    assert f"cannot create the folder {blocker}/sub" in line
+    assert "Give a writable location" in line
+    # The other store is left as it was: no study, no run.
+    if flag == "--storage":
+        stores_are_empty(f"sqlite:///{tmp_path}/never.db", stores.tracking_uri)
+    else:
+        stores_are_empty(stores.storage, f"sqlite:///{tmp_path}/never.db")
