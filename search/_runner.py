@@ -13,6 +13,7 @@ from optuna.trial import FrozenTrial
 
 from objectives import score
 from search._guards import FailureGuard, MemoryGuard, TooManyFailures
+from search._interrupts import remembering_ctrl_c
 from search._progress import Progress
 from search._pruners import make_pruner
 from search._recovery import OWNER_ATTR, StaleTrialHandler, owner_tag, recover
@@ -172,9 +173,10 @@ def optimize_here(
     # Everything alive now (modules, data) lives for the whole run; freezing it keeps the
     # per-trial garbage collection from walking TensorFlow's object graph each time.
     gc.freeze()
-    study.optimize(
-        objective, n_trials=n_trials, timeout=timeout, catch=(TrialFailed,), callbacks=callbacks
-    )
+    with remembering_ctrl_c():
+        study.optimize(
+            objective, n_trials=n_trials, timeout=timeout, catch=(TrialFailed,), callbacks=callbacks
+        )
     return guard
 
 

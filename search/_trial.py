@@ -21,6 +21,7 @@ from objectives import (
     fresh_session,
     train_model,
 )
+from search._interrupts import ctrl_c_pressed
 from search._names import (
     FAIL_REASON_ATTR,
     MODEL_URI_ATTR,
@@ -87,11 +88,15 @@ class Objective:
         except optuna.TrialPruned:
             self._end(trial, run, TrialOutcome("PRUNED", duration_s=_since(started)))
             raise
-        except BaseException as exc:
+        except BaseException as caught:
+            # A Ctrl-C that a library turned into its own error is still a Ctrl-C.
+            exc = KeyboardInterrupt() if ctrl_c_pressed() else caught
             reason = describe(exc)
             trial.set_user_attr(FAIL_REASON_ATTR, reason)
             outcome = TrialOutcome("FAIL", reason=reason, duration_s=_since(started))
             self._end(trial, run, outcome)
+            if exc is not caught:
+                raise exc from caught
             if isinstance(exc, Exception) and not isinstance(exc, (ConfigError, StoreError)):
                 raise TrialFailed(reason) from exc
             raise  # Ctrl-C, a wrong configuration and a broken store stop the study

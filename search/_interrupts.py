@@ -1,0 +1,46 @@
+"""A Ctrl-C that a library turns into its own error still stops the study.
+
+TensorFlow's pybind11 layer can replace a KeyboardInterrupt raised inside one of its calls
+with a RuntimeError ("error_already_set: MISMATCH ... REPLACED BY KeyboardInterrupt"); the
+trial then failed like any other and the study went on. While trials run, SIGINT is also
+remembered here, so the objective can tell a Ctrl-C from the error it became.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+_pressed = threading.Event()
+
+
+def _remember(signum: int, frame: FrameType | None) -> None:
+    _pressed.set()
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def remembering_ctrl_c() -> Iterator[None]:
+    """Within this block, a Ctrl-C raises KeyboardInterrupt as usual and is remembered.
+
+    Leaves SIGINT alone where Python's default handler is not in place (an ignored SIGINT,
+    a handler of the embedding program) or outside the main thread.
+    """
+    _pressed.clear()
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    signal.signal(signal.SIGINT, _remember)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def ctrl_c_pressed() -> bool:
+    """Whether Ctrl-C was pressed in the current `remembering_ctrl_c` block."""
+    return _pressed.is_set()
