@@ -11,7 +11,7 @@ from objectives._preprocess import Preprocessor
 from objectives._session import forget_traced_gradients, fresh_session
 from objectives._sources import BUILTINS, load_frame
 from objectives._task import TargetEncoding, infer_task
-from objectives._train import predict, score, train_model
+from objectives._train import predict, score, train_model, training_batches
 
 __all__ = [
     "BUILDERS",
@@ -37,4 +37,5 @@ __all__ = [
     "score",
     "target_columns",
     "train_model",
+    "training_batches",
 ]

@@ -9,7 +9,17 @@ import numpy as np
 import pytest
 from optuna.trial import FixedTrial
 
-from objectives import Splits, build_model, get_metric, predict, prepare, score, train_model
+from objectives import (
+    Splits,
+    build_model,
+    fresh_session,
+    get_metric,
+    predict,
+    prepare,
+    score,
+    train_model,
+    training_batches,
+)
 from objectives import _train as train_module
 from spaces import SPACES, Problem, SpaceConfig, TrialFailed
 
@@ -61,6 +71,53 @@ def test_train_then_score(seed: int) -> None:
     assert outputs.shape == (12, 1) and outputs.dtype == np.float64
     assert ((outputs >= 0) & (outputs <= 1)).all()  # sigmoid
     assert value == pytest.approx(float(np.mean((outputs >= 0.5) == (splits.y_test >= 0.5))))
+
+
+def _epoch_orders(seed: int, epochs: int = 3) -> list[list[int]]:
+    rows = np.arange(10, dtype="float32")[:, None]
+    batches = training_batches(rows, rows, batch_size=4, seed=seed)
+    orders = []
+    for _ in range(epochs):
+        sizes = [len(x) for x, _ in batches]
+        assert sizes == [4, 4, 2]  # the last batch is the remainder, nothing is dropped
+        orders.append([int(v) for x, _ in batches for v in x.numpy()[:, 0]])
+    return orders
+
+
+def test_training_batches_reshuffle_every_epoch_reproducibly() -> None:
+    orders = _epoch_orders(seed=7)
+    assert all(sorted(order) == list(range(10)) for order in orders)  # each row once
+    assert len({tuple(order) for order in orders}) == len(orders)  # a new order each epoch
+    assert _epoch_orders(seed=7) == orders
+    assert _epoch_orders(seed=8) != orders
+
+
+def test_training_batches_keep_inputs_and_targets_together() -> None:
+    x = np.arange(12, dtype="float32").reshape(6, 2)
+    y = x[:, :1] * 10
+    for xs, ys in training_batches(x, y, batch_size=4, seed=0):
+        np.testing.assert_array_equal(ys.numpy(), xs.numpy()[:, :1] * 10)
+
+
+@pytest.mark.parametrize("eager_max_steps", [0, 10_000], ids=["traced", "eager"])
+def test_the_same_seed_trains_the_same_model(
+    eager_max_steps: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(train_module, "EAGER_MAX_STEPS", eager_max_steps)
+    splits = _binary_splits(96)
+    params = _params(epochs=3, dropout=0.2)
+
+    def losses(seed: int) -> list[float]:
+        fresh_session(seed)
+        model = build_model(params, Problem("binary", 3, 1))
+        history = train_model(
+            model, splits, params, metric=get_metric(None, "binary"), task="binary"
+        )
+        return history["loss"]
+
+    first = losses(3)
+    assert losses(3) == first
+    assert losses(4) != first
 
 
 def test_a_diverging_loss_fails_the_trial_quietly(
