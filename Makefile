@@ -39,6 +39,7 @@ lint: install
 bench: install
 	$(BIN)/python bench/trial_overhead.py
 	$(BIN)/python bench/trial_breakdown.py
+	$(BIN)/python bench/train_input.py
 	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/throughput.py
 

@@ -8,7 +8,7 @@ By default every trial trains eagerly (iris, 1-3 epochs: under train_model's EAG
 `--graph` makes every trial long enough for Keras to trace its train step as a tf.function,
 as most trials of the default study are. Those trials grew RSS by 392 MB over trials 10 to
 60 until tune unregistered the custom gradients that kept each traced graph alive
-(objectives/_session.py); then +3.5 MB (2026-12-03).
+(objectives/_session.py); then +3.5 MB, and -1.9 MB with tf.data input (2026-12-03).
 
     .venv/bin/python bench/memory.py [--trials 200] [--graph]
 """

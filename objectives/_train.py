@@ -75,8 +75,8 @@ def training_batches(
     """The training split in batches, in a new random order every epoch.
 
     Fed NumPy arrays, Keras's adapter costs tens of ms an epoch more than this dataset:
-    on the default study's textbook model, 110 steps took 849 ms that way and 600 ms this
-    way, 330 steps 1983 and 847 ms (bench/train_input.py).
+    on the default study's textbook model, traced, 110 steps took 915 ms that way and 581 ms
+    this way, 330 steps 1803 and 805 ms (bench/train_input.py, medians of 5).
 
     Args:
         seed: The shuffle's seed; by default drawn from NumPy's global generator, which
