@@ -16,6 +16,12 @@ from spaces import TrialFailed
 
 PREDICT_BATCH = 4096
 EAGER_MAX_STEPS = 20
+# Up to this many training rows a trial trains from training_batches; above it, from the
+# arrays through Keras's adapter, which shuffles indices in one vectorised op where the
+# dataset shuffles row by row in a buffer holding a copy of the split. bench/train_input.py
+# --rows, two epochs of 256, arrays against dataset: 20,000 rows 747 against 644 ms, 50,000
+# rows 826 against 1259 ms.
+DATASET_MAX_ROWS = 20_000
 
 
 class StopOnNaN(keras.callbacks.Callback):
@@ -55,10 +61,9 @@ def train_model(
     # running eagerly is faster (bench/train_input.py).
     model.run_eagerly = steps <= EAGER_MAX_STEPS
     history = model.fit(
-        training_batches(splits.x_train, splits.y_train, params["batch_size"]),
+        **_training_inputs(splits, params["batch_size"]),
         validation_data=None if validation else (splits.x_val, splits.y_val),
         epochs=params["epochs"],
-        shuffle=False,  # the dataset reshuffles itself every epoch
         callbacks=[StopOnNaN(), *validation, *(callbacks or [])],
         verbose=0,
     )
@@ -69,12 +74,21 @@ def train_model(
     return history.history
 
 
+def _training_inputs(splits: Splits, batch_size: int) -> dict[str, Any]:
+    """`fit`'s data arguments: shuffled batches, every epoch in a new order."""
+    x, y = splits.x_train, splits.y_train
+    if len(x) > DATASET_MAX_ROWS:
+        return {"x": x, "y": y, "batch_size": batch_size, "shuffle": True}
+    # The dataset reshuffles itself; Keras's shuffle flag would only warn.
+    return {"x": training_batches(x, y, batch_size), "shuffle": False}
+
+
 def training_batches(
     x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None = None
 ) -> tf.data.Dataset:
     """The training split in batches, in a new random order every epoch.
 
-    Fed NumPy arrays, Keras's adapter costs tens of ms an epoch more than this dataset:
+    Fed small NumPy arrays, Keras's adapter costs tens of ms an epoch more than this dataset:
     on the default study's textbook model, traced, 110 steps took 915 ms that way and 581 ms
     this way, 330 steps 1803 and 805 ms (bench/train_input.py, medians of 5).
 

@@ -7,6 +7,7 @@ from typing import Any
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from optuna.trial import FixedTrial
 
 from objectives import (
@@ -99,11 +100,23 @@ def test_training_batches_keep_inputs_and_targets_together() -> None:
         np.testing.assert_array_equal(ys.numpy(), xs.numpy()[:, :1] * 10)
 
 
+def test_large_training_splits_go_through_keras_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
+    splits = _binary_splits()
+    small = train_module._training_inputs(splits, 16)
+    assert isinstance(small["x"], tf.data.Dataset) and small["shuffle"] is False
+    monkeypatch.setattr(train_module, "DATASET_MAX_ROWS", len(splits.x_train) - 1)
+    large = train_module._training_inputs(splits, 16)
+    assert large["x"] is splits.x_train and large["y"] is splits.y_train
+    assert large["batch_size"] == 16 and large["shuffle"] is True
+
+
+@pytest.mark.parametrize("dataset_max_rows", [10_000, 0], ids=["dataset", "arrays"])
 @pytest.mark.parametrize("eager_max_steps", [0, 10_000], ids=["traced", "eager"])
 def test_the_same_seed_trains_the_same_model(
-    eager_max_steps: int, monkeypatch: pytest.MonkeyPatch
+    eager_max_steps: int, dataset_max_rows: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(train_module, "EAGER_MAX_STEPS", eager_max_steps)
+    monkeypatch.setattr(train_module, "DATASET_MAX_ROWS", dataset_max_rows)
     splits = _binary_splits(96)
     params = _params(epochs=3, dropout=0.2)
 
