@@ -59,13 +59,16 @@ def fit_ms(
 
 def textbook_setup(rows: int | None) -> tuple[Train, dict[str, Any], str]:
     """The training data, the textbook model's parameters, and what the data is."""
+    from optuna.trial import FixedTrial
+
     from objectives import prepare
     from spaces import SPACES, SpaceConfig
 
     data = prepare("breast_cancer")
-    baseline = SPACES["dense"].baseline(data.problem, SpaceConfig())
-    # The textbook model: what every default study enqueues first (n0 = 64 for 30 inputs).
-    params = {**baseline, "units_0": 64, "units_1": 64}
+    family, config = SPACES["dense"], SpaceConfig()
+    # The textbook model, what every default study enqueues first, as its trial builds it.
+    baseline = FixedTrial(family.baseline(data.problem, config))
+    params = family.suggest(baseline, data.problem, config)
     x, y = data.splits.x_train, data.splits.y_train
     if rows is None:
         return (data.problem, x, y), params, "breast_cancer"

@@ -21,7 +21,9 @@ from spaces._problem import Problem
 BASELINE_FILTERS = 32
 
 
-def cnn_space(trial: optuna.Trial, problem: Problem, config: SpaceConfig) -> dict[str, Any]:
+def cnn_space(
+    trial: optuna.trial.BaseTrial, problem: Problem, config: SpaceConfig
+) -> dict[str, Any]:
     """Sample one CNN: conv_layers, filters_{i} (sampled as log2_filters_{i}) and
     kernel_size, then the dense head and training settings of `dense_space`.
 

@@ -13,7 +13,9 @@ from spaces._problem import Problem
 from spaces._rules import TASK_TABLE, units_range, valid_losses
 
 
-def dense_space(trial: optuna.Trial, problem: Problem, config: SpaceConfig) -> dict[str, Any]:
+def dense_space(
+    trial: optuna.trial.BaseTrial, problem: Problem, config: SpaceConfig
+) -> dict[str, Any]:
     """Sample one MLP configuration.
 
     Widths are sampled as exponents (`log2_units_{i}`) because Optuna cannot combine a log

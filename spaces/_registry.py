@@ -15,7 +15,7 @@ from spaces._errors import check_choice
 from spaces._problem import Problem
 from spaces._rules import TASKS
 
-Suggest = Callable[[optuna.Trial, Problem, SpaceConfig], dict[str, Any]]
+Suggest = Callable[[optuna.trial.BaseTrial, Problem, SpaceConfig], dict[str, Any]]
 Baseline = Callable[[Problem, SpaceConfig], dict[str, Any]]
 
 
