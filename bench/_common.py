@@ -19,7 +19,7 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 import optuna
 from mlflow import MlflowClient
 
-from search._spec import StudySpec
+from search.run._spec import StudySpec
 
 
 @contextmanager
@@ -44,13 +44,13 @@ def load_tune() -> None:
     from search._quiet import load_quietly
 
     load_quietly()
-    import search._runner  # noqa: F401
+    import search.run._runner  # noqa: F401
 
 
 def timed_run(spec: StudySpec) -> float:
     """Run a study quietly; returns its wall time in seconds."""
     load_tune()
-    from search._runner import run
+    from search.run._runner import run
 
     started = time.perf_counter()
     run(spec, show_progress=False, announce=lambda line: None)

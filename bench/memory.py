@@ -20,7 +20,7 @@ from typing import Any
 
 from _common import child_metric, private_stores, report, timed_run
 
-from search._spec import StudySpec
+from search.run._spec import StudySpec
 from spaces import SpaceConfig
 
 

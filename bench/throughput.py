@@ -13,7 +13,7 @@ import argparse
 
 from _common import finished_trials, median, private_stores, report, timed_run
 
-from search._spec import StudySpec
+from search.run._spec import StudySpec
 from spaces import SpaceConfig
 
 

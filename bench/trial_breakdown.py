@@ -30,7 +30,7 @@ from _common import (
     trial_seconds,
 )
 
-from search._spec import StudySpec
+from search.run._spec import StudySpec
 
 # SPENT[label][i]: seconds of the phase in the i-th trial (counted from each Optuna ask).
 SPENT: defaultdict[str, defaultdict[int, float]] = defaultdict(lambda: defaultdict(float))
@@ -46,8 +46,8 @@ def phases() -> list[tuple[Any, str, str]]:
     import optuna_integration
 
     import objectives._validation as validation
-    import search._tracking as tracking
-    import search._trial as trial_module
+    import search.run._objective as trial_module
+    import search.stores._tracking as tracking
 
     return [
         (trial_module.Objective, "__call__", "objective (all but ask/tell)"),
@@ -68,7 +68,7 @@ def phases() -> list[tuple[Any, str, str]]:
         (trial_module, "is_improvement", "  best-so-far check"),
         (tracking.StudyRun, "start_trial", "  MLflow child run start (to the writer)"),
         (tracking.StudyRun, "end_trial", "  MLflow child run end (to the writer)"),
-        (tracking.StudyRun, "log_model", "  best-so-far model logging"),
+        (trial_module, "log_model", "  best-so-far model logging"),
         (optuna.trial.Trial, "set_user_attr", "  Optuna user attributes"),
         (trial_module, "_release", "  garbage collection"),
         (optuna.Study, "ask", ASK),

@@ -27,7 +27,7 @@ from _common import (
     trial_seconds,
 )
 
-from search._spec import StudySpec
+from search.run._spec import StudySpec
 
 MODES = ("writer process", "inline")
 
@@ -54,7 +54,7 @@ def measure(trials: int) -> dict[str, float]:
 
 def in_mode(mode: str, trials: int) -> dict[str, float]:
     """measure() with the trial records written as `mode` says."""
-    import search._runner as runner
+    import search.run._runner as runner
 
     if mode == "writer process":
         return measure(trials)

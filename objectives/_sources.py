@@ -17,7 +17,7 @@ from objectives._images import (
     read_image_file,
     read_image_folder,
 )
-from spaces import ConfigError, DataError
+from spaces import ConfigError, DataError, first_line
 
 
 def _bundled(loader: Callable[..., object]) -> Callable[[], pd.DataFrame]:
@@ -152,7 +152,8 @@ def _read(path: Path, suffix: str) -> pd.DataFrame:
             f"data file '{path}' is empty; give a file with a header and data."
         ) from exc
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DataError(f"cannot read data file '{path}': {reason}. Check its format.") from exc
+        raise DataError(
+            f"cannot read data file '{path}': {first_line(exc)}. Check its format."
+        ) from exc
     except Exception as exc:  # pyarrow raises its own types for corrupt Parquet files
         raise DataError(f"cannot read data file '{path}': {type(exc).__name__}.") from exc

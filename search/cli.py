@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from search._options import store_options
 from search._quiet import load_quietly, quiet_environment
 from spaces import SPACES, TASKS, TuneError
 
@@ -40,8 +41,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--task", type=click.Choice(TASKS), help="Override the inferred task.")
 @click.option("--space", type=click.Choice(sorted(SPACES)), help="Model family. Default: dense.")
 @click.option("--study", help="Study name. Default: derived from the data.")
-@click.option("--storage", help="Optuna storage URL. Default: sqlite:///mlruns/optuna.db")
-@click.option("--tracking-uri", help="MLflow tracking URI. Default: sqlite:///mlruns/mlflow.db")
+@store_options
 @click.option("--sampler", type=click.Choice(SAMPLER_NAMES), help="Default: tpe.")
 @click.option("--pruner", type=click.Choice(PRUNER_NAMES), help="Default: median.")
 @click.option(
@@ -74,9 +74,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 def run(config_path: Path | None, quiet: bool, **flags: Any) -> None:
     """Search Keras models for a dataset; every trial is logged to MLflow."""
     load_quietly()
-    from search._runner import run as run_study
-    from search._spec import build_spec
-    from search._summary import format_summary
+    from search.run._runner import run as run_study
+    from search.run._spec import build_spec
+    from search.run._summary import format_summary
 
     spec = build_spec(flags, config_path)
     result = run_study(spec, show_progress=not quiet, announce=lambda line: click.echo(line))
@@ -115,13 +115,13 @@ def main(argv: list[str] | None = None) -> int:
 def _fail(message: str, code: int, debug: bool) -> int:
     if debug:
         traceback.print_exc()
-    first = message.strip().splitlines()[0] if message.strip() else "failed"
-    click.echo(f"error: {first}", err=True)
+    lines = message.strip().splitlines()
+    click.echo(f"error: {lines[0] if lines else 'failed'}", err=True)
     return code
 
 
 # Inspection and shipping: tune ui, studies, trials, best, report, export, predict.
-from search._inspect_cli import COMMANDS  # noqa: E402
+from search._commands import COMMANDS  # noqa: E402
 
 for _command in COMMANDS:
     cli.add_command(_command)

@@ -11,6 +11,7 @@ from spaces._errors import (
     TrialFailed,
     TuneError,
     check_choice,
+    first_line,
 )
 from spaces._problem import Problem
 from spaces._registry import SPACES, SpaceFamily, get_space
@@ -44,6 +45,7 @@ __all__ = [
     "TrialFailed",
     "TuneError",
     "check_choice",
+    "first_line",
     "get_space",
     "power_of_two_rule",
     "units_range",

@@ -34,3 +34,13 @@ def check_choice(kind: str, name: str, valid: object) -> None:
     names = sorted(valid)  # type: ignore[call-overload]
     if name not in names:
         raise ConfigError(f"'{name}' is not a valid {kind}. Use one of: {', '.join(names)}.")
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message, or its type's name when it has none.
+
+    Library errors often carry a traceback or a SQL statement below their first line; one
+    line is what a user is shown.
+    """
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

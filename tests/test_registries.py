@@ -13,8 +13,8 @@ import pytest
 
 from objectives import BUILDERS, METRICS, Splits, build_model, get_metric, score, train_model
 from search import cli
-from search._pruners import PRUNERS, make_pruner
-from search._samplers import SAMPLERS, make_sampler
+from search.run._pruners import PRUNERS, make_pruner
+from search.run._samplers import SAMPLERS, make_sampler
 from spaces import SPACES, TASKS, ConfigError, Problem, SpaceConfig
 
 _OUTPUTS = {"regression": 1, "binary": 1, "multiclass": 3, "multilabel": 2}

@@ -1,0 +1,65 @@
+"""The in-process trial loop, which the runner and every worker process call.
+
+It sits below both, so a worker process never imports the runner that launched it.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable
+from typing import Any
+
+import optuna
+from optuna.trial import FrozenTrial
+
+from search.run._guards import FailureGuard, MemoryGuard
+from search.run._interrupts import remembering_ctrl_c
+from search.run._model_log import warm_up_model_logging
+from search.run._objective import Objective
+from search.run._progress import Progress
+from search.run._setup import Setup
+from search.stores._names import OWNER_ATTR
+from search.stores._recovery import owner_tag
+from search.stores._tracking import StudyRun
+from spaces import TrialFailed
+
+
+def optimize_here(
+    study: optuna.Study,
+    setup: Setup,
+    study_run: StudyRun,
+    n_trials: int,
+    timeout: float | None,
+    seed: int,
+    attrs: dict[str, Any],
+    progress: Progress | None = None,
+    memory_limit_mb: float | None = None,
+) -> FailureGuard:
+    """Run trials one after another in this process; returns the failure guard to check.
+
+    With `memory_limit_mb`, the run stops early once the process's memory passes it (a
+    worker, which the launcher then replaces).
+    """
+    spec = setup.spec
+    objective = Objective(
+        setup.data,
+        setup.family,
+        spec.effective_space,
+        setup.metric,
+        study_run,
+        seed,
+        {**attrs, OWNER_ATTR: owner_tag()},
+    )
+    guard = FailureGuard(spec.max_failures)
+    callbacks: list[Callable[[optuna.Study, FrozenTrial], None]] = [guard]
+    callbacks += [MemoryGuard(memory_limit_mb)] if memory_limit_mb is not None else []
+    callbacks += [progress] if progress is not None else []
+    warm_up_model_logging()
+    # Everything alive now (modules, data) lives for the whole run; freezing it keeps the
+    # per-trial garbage collection from walking TensorFlow's object graph each time.
+    gc.freeze()
+    with remembering_ctrl_c():
+        study.optimize(
+            objective, n_trials=n_trials, timeout=timeout, catch=(TrialFailed,), callbacks=callbacks
+        )
+    return guard

@@ -1,0 +1,222 @@
+"""Drives one `tune run` from a spec to a result, keeping stores consistent on every exit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import mlflow
+import optuna
+from optuna.trial import FrozenTrial
+
+from objectives import score
+from search.run._guards import TooManyFailures
+from search.run._launcher import JobFactory, Launcher
+from search.run._loop import optimize_here
+from search.run._progress import Progress
+from search.run._setup import Setup, make_setup, open_stores, open_study
+from search.run._spec import StudySpec
+from search.stores._lookup import best_trial, find_baseline
+from search.stores._names import MODEL_URI_ATTR, PARAMS_ATTR
+from search.stores._recovery import owner_tag, recover
+from search.stores._storage import mask_url
+from search.stores._tracking import StudyRun, ensure_experiment
+from search.stores._writer import BackgroundWriter
+from search.view._report import log_report
+from spaces import TuneError
+
+
+class Interrupted(TuneError):
+    """The user pressed Ctrl-C; the study can be resumed by running the same command."""
+
+    exit_code = 130
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a finished `tune run` reports."""
+
+    study_name: str
+    experiment_id: str
+    parent_run_id: str
+    tracking_uri: str
+    storage: str
+    task: str
+    task_reason: str
+    metric: str
+    direction: str
+    states: dict[str, int]
+    best: dict[str, Any] | None = None
+    baseline: dict[str, Any] | None = None
+    test_score: float | None = None
+    notes: tuple[str, ...] = field(default=())
+
+
+def run(
+    spec: StudySpec, show_progress: bool = True, announce: Callable[[str], None] = print
+) -> RunResult:
+    """Run a study as `spec` says and return its summary.
+
+    Everything that can be checked is checked before a study or an MLflow run is created.
+
+    Args:
+        spec: The validated settings.
+        show_progress: Draw a progress bar on stderr.
+        announce: Receives the lines worth telling before the trials start.
+    """
+    setup = make_setup(spec)
+    _announce_setup(setup, announce)
+    storage, client = open_stores(setup)
+    study = open_study(setup, storage)
+    experiment_id = ensure_experiment(client, setup.study_name, setup.tracking_uri)
+    recovered = recover(study, client, experiment_id)
+    if recovered:
+        announce(f"Resumed: {recovered} trial(s) of a dead worker marked FAIL and retried once.")
+    tags = {**setup.run_tags(), "tune.owner": owner_tag(), "tune.workers": spec.workers}
+    study_run = StudyRun.start(client, experiment_id, setup.study_name, tags, _writer(setup))
+    try:
+        _optimize(study, setup, study_run, show_progress)
+        study_run.drain()  # every trial's records are in before the results are read
+    except KeyboardInterrupt as exc:
+        _close_after_stop(study, study_run, experiment_id, "KILLED")
+        raise Interrupted(
+            "interrupted; completed trials are saved. Run the same command again to resume."
+        ) from exc
+    except BaseException:
+        _close_after_stop(study, study_run, experiment_id, "FAILED")
+        raise
+    result = finish(study, setup, study_run)
+    if spec.report:
+        for note in log_report(study, study_run.client, study_run.run_id):
+            announce(f"Note: {note}")
+    return result
+
+
+def _writer(setup: Setup) -> BackgroundWriter | None:
+    # Trials run here hand their records to a writer process, started once every store has
+    # opened (a run refused before then should not wait for it to exit); it loads MLflow while
+    # the first trial trains. Worker processes write their own: every core is training
+    # there, so one more process would only take turns with them.
+    return BackgroundWriter(setup.tracking_uri) if setup.spec.workers == 1 else None
+
+
+def _announce_setup(setup: Setup, announce: Callable[[str], None]) -> None:
+    problem = setup.data.problem
+    announce(f"Task: {problem.task} ({setup.data.task_reason})")
+    announce(
+        f"Inputs: {problem.n_inputs}; power-of-two rule gives n0 = {problem.n0}; "
+        f"metric: {setup.metric.name} ({setup.metric.direction})"
+    )
+    for note in setup.data.notes:
+        announce(f"Note: {note}")
+
+
+def _close_after_stop(
+    study: optuna.Study, study_run: StudyRun, experiment_id: str, status: str
+) -> None:
+    # What the trials handed over lands first; recovery then closes only what nobody will.
+    study_run.drain(strict=False)
+    recover(study, study_run.client, experiment_id)
+    study_run.finish({}, status=status)
+
+
+def _optimize(study: optuna.Study, setup: Setup, study_run: StudyRun, show_progress: bool) -> None:
+    spec = setup.spec
+    progress = Progress(spec.trials, setup.metric.name, enabled=show_progress)
+    try:
+        if spec.workers == 1:
+            guard = optimize_here(
+                study, setup, study_run, spec.trials, spec.timeout, spec.seed, {}, progress
+            )
+            guard.check()
+        else:
+            _optimize_in_workers(study, setup, study_run, progress)
+    finally:
+        progress.close()
+
+
+def _optimize_in_workers(
+    study: optuna.Study, setup: Setup, study_run: StudyRun, progress: Progress
+) -> None:
+    def on_crash() -> None:
+        recover(study, study_run.client, study_run.experiment_id)
+
+    jobs = JobFactory(
+        setup.spec, setup.study_name, study_run.experiment_id, study_run.run_id, on_crash
+    )
+    launcher = Launcher(jobs, study, progress)
+    launcher.run()
+    if launcher.failed_streak:
+        raise TooManyFailures(
+            f"a worker saw {setup.spec.max_failures} trials fail in a row; "
+            "fix the space or data, or raise --max-failures."
+        )
+
+
+def finish(study: optuna.Study, setup: Setup, study_run: StudyRun) -> RunResult:
+    """Score the best model on the test split and close the parent run with the outcome."""
+    best, baseline = best_trial(study), find_baseline(study)
+    test_score = _test_score(best, setup) if best is not None else None
+    metrics: dict[str, float] = {}
+    if best is not None:
+        metrics[f"best_{setup.metric.name}"] = float(best.value)  # type: ignore[arg-type]
+    if test_score is not None:
+        metrics[f"test_{setup.metric.name}"] = test_score
+    if baseline is not None and baseline.value is not None:
+        metrics[f"baseline_{setup.metric.name}"] = float(baseline.value)
+    tags = {"tune.best_trial": best.number} if best is not None else {}
+    if best is not None and MODEL_URI_ATTR in best.user_attrs:
+        tags["tune.best_model_uri"] = best.user_attrs[MODEL_URI_ATTR]
+    params = best.user_attrs.get(PARAMS_ATTR, best.params) if best is not None else None
+    study_run.finish(metrics, params, tags)
+    return _result(study, setup, study_run, best, baseline, test_score)
+
+
+def _test_score(best: FrozenTrial, setup: Setup) -> float | None:
+    uri = best.user_attrs.get(MODEL_URI_ATTR)
+    if uri is None:
+        return None
+    model = mlflow.keras.load_model(uri)
+    splits = setup.data.splits
+    return score(model, splits.x_test, splits.y_test, setup.metric, setup.data.problem.task)
+
+
+def _result(
+    study: optuna.Study,
+    setup: Setup,
+    study_run: StudyRun,
+    best: FrozenTrial | None,
+    baseline: FrozenTrial | None,
+    test_score: float | None,
+) -> RunResult:
+    states: dict[str, int] = {}
+    for trial in study.get_trials(deepcopy=False):
+        states[trial.state.name] = states.get(trial.state.name, 0) + 1
+    return RunResult(
+        study_name=setup.study_name,
+        experiment_id=study_run.experiment_id,
+        parent_run_id=study_run.run_id,
+        tracking_uri=mask_url(setup.tracking_uri),
+        storage=mask_url(setup.storage_url),
+        task=setup.data.problem.task,
+        task_reason=setup.data.task_reason,
+        metric=setup.metric.name,
+        direction=setup.metric.direction,
+        states=states,
+        best=_trial_summary(best),
+        baseline=_trial_summary(baseline),
+        test_score=test_score,
+        notes=setup.data.notes,
+    )
+
+
+def _trial_summary(trial: FrozenTrial | None) -> dict[str, Any] | None:
+    if trial is None:
+        return None
+    return {
+        "number": trial.number,
+        "state": trial.state.name,
+        "value": trial.value,
+        "params": trial.user_attrs.get(PARAMS_ATTR, trial.params),
+    }

@@ -1,0 +1,144 @@
+"""A run's set-up: the data checked against the spec, the study's identity, the stores opened."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import optuna
+from mlflow import MlflowClient
+
+from objectives import BUILTINS, Metric, PreparedData, get_metric, prepare
+from search.run._pruners import make_pruner
+from search.run._samplers import make_sampler
+from search.run._spec import StudySpec
+from search.stores._names import BASELINE_ATTR, DEFAULT_STORAGE, DEFAULT_TRACKING_URI, SCHEMA_ATTR
+from search.stores._recovery import StaleTrialHandler
+from search.stores._storage import mask_url, open_storage
+from search.stores._tracking import connect
+from spaces import ConfigError, SpaceFamily, get_space
+
+# Study attributes that must match when a run adds trials to an existing study.
+IDENTITY_ATTRS = ("data", "target", "task", "metric", "space")
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What a run needs once the spec and the data have been checked; no store touched yet."""
+
+    spec: StudySpec
+    data: PreparedData
+    metric: Metric
+    family: SpaceFamily
+    study_name: str
+    storage_url: str
+    tracking_uri: str
+    baseline: dict[str, Any]
+
+    @property
+    def identity(self) -> dict[str, Any]:
+        """The attributes that tie a study to its data and objective."""
+        return {
+            "data": data_reference(self.spec.data),
+            "target": ",".join(self.data.encoding.columns),
+            "task": self.data.problem.task,
+            "metric": self.metric.name,
+            "space": self.spec.space,
+        }
+
+    def run_tags(self) -> dict[str, Any]:
+        """Tags of the study's parent run (credentials masked)."""
+        problem = self.data.problem
+        return {
+            "tune.study": self.study_name,
+            "tune.sampler": self.spec.sampler,
+            "tune.pruner": self.spec.pruner,
+            "tune.data": data_reference(self.spec.data),
+            "tune.target": ",".join(self.data.encoding.columns),
+            "tune.task": problem.task,
+            "tune.task_reason": self.data.task_reason,
+            "tune.metric": self.metric.name,
+            "tune.direction": self.metric.direction,
+            "tune.n_inputs": problem.n_inputs,
+            "tune.n0": problem.n0,
+            "tune.seed": self.spec.seed,
+            "tune.storage": mask_url(self.storage_url),
+        }
+
+
+def make_setup(spec: StudySpec) -> Setup:
+    """Check the spec against the data. Raises before any study or run exists."""
+    data = prepare(spec.data, spec.target, spec.task, spec.seed)
+    metric = get_metric(spec.metric, data.problem.task)
+    family = get_space(spec.space)
+    if data.problem.task not in family.tasks:
+        raise ConfigError(f"space '{spec.space}' does not serve {data.problem.task} tasks.")
+    baseline = family.baseline(data.problem, spec.effective_space)
+    make_sampler(spec.sampler, spec.seed)  # fails early where a sampler's extra is missing
+    return Setup(
+        spec=spec,
+        data=data,
+        metric=metric,
+        family=family,
+        study_name=spec.study or default_study_name(spec.data, spec.target),
+        storage_url=spec.storage or DEFAULT_STORAGE,
+        tracking_uri=spec.tracking_uri or DEFAULT_TRACKING_URI,
+        baseline=baseline,
+    )
+
+
+def data_reference(data: str) -> str:
+    """How a study records its data: a built-in's name, or a file's absolute path."""
+    return data if data in BUILTINS else str(Path(data).resolve())
+
+
+def default_study_name(data: str, target: str | None) -> str:
+    """A study name derived from the data: the built-in's name or the file's stem."""
+    stem = data if data in BUILTINS else Path(data).stem
+    return f"{stem}-{target.replace(',', '+')}" if target else stem
+
+
+def open_study(setup: Setup, storage: optuna.storages.BaseStorage) -> optuna.Study:
+    """Create the study (with the baseline enqueued) or load it, checking it matches.
+
+    Loading an existing study writes nothing, so a mismatch is refused with the store as it was.
+    """
+    spec = setup.spec
+    study = optuna.create_study(
+        study_name=setup.study_name,
+        storage=storage,
+        sampler=make_sampler(spec.sampler, spec.seed),
+        pruner=make_pruner(spec.pruner),
+        direction=setup.metric.direction,  # type: ignore[arg-type]
+        load_if_exists=True,
+    )
+    _check_identity(study, setup)
+    if not study.user_attrs:
+        for key, value in setup.identity.items():
+            study.set_user_attr(key, value)
+        study.set_user_attr(SCHEMA_ATTR, json.dumps(setup.data.schema()))
+        study.set_user_attr("seed", spec.seed)
+    study.enqueue_trial(setup.baseline, user_attrs={BASELINE_ATTR: True}, skip_if_exists=True)
+    return study
+
+
+def _check_identity(study: optuna.Study, setup: Setup) -> None:
+    stored = study.user_attrs
+    for key, value in setup.identity.items():
+        if key in stored and stored[key] != value:
+            raise ConfigError(
+                f"study '{setup.study_name}' was made with {key}={stored[key]!r}, not {value!r}; "
+                "pass another --study name or the same settings."
+            )
+
+
+def open_stores(setup: Setup) -> tuple[optuna.storages.RDBStorage, MlflowClient]:
+    """Open (or create) the run's Optuna storage and MLflow store.
+
+    A trial whose worker stops sending heartbeats has its MLflow run closed before Optuna
+    retries it, whichever process notices.
+    """
+    storage = open_storage(setup.storage_url, StaleTrialHandler(setup.tracking_uri))
+    return storage, connect(setup.tracking_uri)

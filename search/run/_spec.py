@@ -1,0 +1,134 @@
+"""The study spec: every setting of a `tune run`, validated once, from flags and a TOML file."""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from search.run._pruners import PRUNERS
+from search.run._samplers import SAMPLERS
+from spaces import SPACES, TASKS, ConfigError, SpaceConfig, check_choice
+
+_FILE_TABLES = ("study", "space")
+# NumPy's generators take seeds below 2**32, and each trial seeds Keras with seed + number;
+# below 2**31 leaves room for as many trials as a study can hold.
+MAX_SEED = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """Settings of one `tune run`. Nothing below the CLI reads flags or the environment."""
+
+    data: str = "breast_cancer"
+    target: str | None = None
+    task: str | None = None
+    study: str | None = None
+    storage: str | None = None
+    tracking_uri: str | None = None
+    sampler: str = "tpe"
+    pruner: str = "median"
+    space: str = "dense"
+    metric: str | None = None
+    trials: int = 20
+    timeout: float | None = None
+    seed: int = 42
+    max_epochs: int | None = None
+    workers: int = 1
+    recycle_after: int = 50
+    max_rss_mb: float = 4096.0
+    max_failures: int = 10
+    report: bool = True
+    space_config: SpaceConfig = field(default_factory=SpaceConfig)
+
+    def __post_init__(self) -> None:
+        check_choice("sampler", self.sampler, SAMPLERS)
+        check_choice("pruner", self.pruner, PRUNERS)
+        check_choice("space", self.space, SPACES)
+        if self.task is not None:
+            check_choice("task", self.task, TASKS)
+        _positive("trials", self.trials)
+        if isinstance(self.seed, bool) or not 0 <= self.seed <= MAX_SEED:
+            raise ConfigError(f"seed must be between 0 and {MAX_SEED}, but got seed={self.seed}.")
+        _positive("workers", self.workers)
+        _positive("recycle_after", self.recycle_after)
+        _positive("max_failures", self.max_failures)
+        _positive("max_rss_mb", self.max_rss_mb)
+        if self.timeout is not None:
+            _positive("timeout", self.timeout)
+        if self.max_epochs is not None:
+            _positive("max_epochs", self.max_epochs)
+        if self.study is not None and not self.study.strip():
+            raise ConfigError("study must be a non-empty name, but got study=''.")
+
+    @property
+    def effective_space(self) -> SpaceConfig:
+        """The space config with --max-epochs applied."""
+        if self.max_epochs is None:
+            return self.space_config
+        return self.space_config.with_max_epochs(self.max_epochs)
+
+
+def build_spec(flags: Mapping[str, Any], config_path: Path | None = None) -> StudySpec:
+    """Merge a TOML study file and CLI flags (flags win) into one validated spec."""
+    values: dict[str, Any] = {}
+    if config_path is not None:
+        values.update(_read_config(config_path))
+    values.update({key: value for key, value in flags.items() if value is not None})
+    try:
+        return StudySpec(**values)
+    except TypeError as exc:  # a wrong type in the TOML file, such as trials = "ten"
+        raise ConfigError(f"invalid study settings: {exc}.") from exc
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file '{path}': {exc.strerror}.") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file '{path}' is not valid TOML: {exc}.") from exc
+    unknown = sorted(set(document) - set(_FILE_TABLES))
+    if unknown:
+        raise ConfigError(
+            f"unknown table(s) in '{path}': {', '.join(unknown)}. Use [study] and [space]."
+        )
+    study = document.get("study", {})
+    space = document.get("space", {})
+    if not isinstance(study, dict) or not isinstance(space, dict):
+        raise ConfigError(f"'{path}' must hold [study] and [space] tables.")
+    return {**_study_values(study), "space_config": SpaceConfig.from_mapping(space)}
+
+
+def _study_values(table: Mapping[str, Any]) -> dict[str, Any]:
+    settable = {f.name: f for f in fields(StudySpec) if f.name != "space_config"}
+    unknown = sorted(set(table) - set(settable))
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) in [study]: {', '.join(unknown)}. "
+            f"Valid keys are: {', '.join(sorted(settable))}."
+        )
+    for key, value in table.items():
+        _check_type(key, value, str(settable[key].type))
+    return dict(table)
+
+
+def _check_type(key: str, value: Any, annotation: str) -> None:
+    if annotation == "bool" or isinstance(value, bool):
+        ok = annotation == "bool" and isinstance(value, bool)
+    elif "int" in annotation and "float" not in annotation:
+        ok = isinstance(value, int)
+    elif "float" in annotation:
+        ok = isinstance(value, int | float) and math.isfinite(value)
+    else:
+        ok = isinstance(value, str)
+    if not ok:
+        raise ConfigError(f"{key} must be of type {annotation}, but got {key}={value!r}.")
+
+
+def _positive(name: str, value: float) -> None:
+    if isinstance(value, bool) or not value > 0:
+        raise ConfigError(f"{name} must be positive, but got {name}={value}.")

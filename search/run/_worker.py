@@ -1,0 +1,121 @@
+"""One worker process of `tune run --workers N`: join the study, run a quota of trials, exit.
+
+The launcher (search/run/_launcher.py) spawns `worker_main`; this module imports nothing
+heavy at its top, so a worker limits its threads before TensorFlow or NumPy load. It runs
+its trials through the same loop as the runner (search/run/_loop.py), never the runner.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import time
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from search.run._spec import StudySpec
+
+if TYPE_CHECKING:
+    import optuna
+
+    from search.run._setup import Setup
+    from search.stores._tracking import StudyRun
+
+EXIT_TOO_MANY_FAILURES = 3
+EXIT_INTERRUPTED = 130
+
+
+@dataclass(frozen=True)
+class WorkerJob:
+    """What one worker process is asked to do."""
+
+    spec: StudySpec
+    study_name: str
+    experiment_id: str
+    parent_run_id: str
+    quota: int
+    token: str
+    seed: int
+    threads: int
+    deadline: float | None
+
+
+def worker_main(job: WorkerJob) -> None:
+    """Entry point of a worker process."""
+    raise SystemExit(serve(job))
+
+
+def serve(job: WorkerJob) -> int:
+    """Run `job.quota` trials of the study in this process; returns the exit code."""
+    _limit_threads(job.threads)
+    # Workers have no terminal of their own to explain library warnings on; the launcher's
+    # progress bar and MLflow hold what matters.
+    warnings.simplefilter("ignore")
+    from search._quiet import load_quietly, quiet_environment
+
+    quiet_environment()
+    load_quietly()
+    _configure_tensorflow(job.threads)
+    from search.run._loop import optimize_here
+    from search.stores._names import WORKER_ATTR
+
+    study, setup, study_run = open_worker_study(job)
+    timeout = None if job.deadline is None else max(job.deadline - time.time(), 0.0)
+    gc.collect()
+    try:
+        guard = optimize_here(
+            study,
+            setup,
+            study_run,
+            job.quota,
+            timeout,
+            job.seed,
+            {WORKER_ATTR: job.token},
+            memory_limit_mb=job.spec.max_rss_mb,
+        )
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    return EXIT_TOO_MANY_FAILURES if guard.tripped else 0
+
+
+def open_worker_study(job: WorkerJob) -> tuple[optuna.Study, Setup, StudyRun]:
+    """The shared study, the setup and the launcher's parent run, as this worker sees them."""
+    import optuna
+
+    from search.run._pruners import make_pruner
+    from search.run._samplers import make_sampler
+    from search.run._setup import make_setup, open_stores
+    from search.stores._tracking import StudyRun
+
+    spec = job.spec
+    setup = make_setup(spec)
+    storage, client = open_stores(setup)
+    study = optuna.load_study(
+        study_name=job.study_name,
+        storage=storage,
+        sampler=make_sampler(spec.sampler, job.seed),
+        pruner=make_pruner(spec.pruner),
+    )
+    return study, setup, StudyRun(client, job.experiment_id, job.parent_run_id)
+
+
+def _limit_threads(threads: int) -> None:
+    # Set before TensorFlow or NumPy load: N workers then share the cores instead of each
+    # starting a pool as wide as the machine.
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = str(threads)
+
+
+def _configure_tensorflow(threads: int) -> None:
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:  # TensorFlow was already initialised; keep its pools
+        pass

@@ -1,0 +1,102 @@
+"""A stored study looked up: open it, find its best trial, its baseline and its latest run.
+
+Every command that reads a study after its run (tables, report, export) goes through here,
+and so does the runner's summary. Nothing here imports TensorFlow or creates a store.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from search.stores._names import BASELINE_ATTR, PARAMS_ATTR
+from search.stores._storage import mask_url, open_storage, sqlite_path
+from spaces import ConfigError, TuneError
+
+if TYPE_CHECKING:
+    from mlflow.entities import Run
+
+
+def open_existing(storage_url: str) -> optuna.storages.BaseStorage:
+    """An Optuna storage that must already exist: inspecting never creates a store.
+
+    Raises:
+        ConfigError: A SQLite store's file is missing, or the database cannot be opened.
+    """
+    path = sqlite_path(storage_url)
+    if path is not None and not path.is_file():
+        raise ConfigError(
+            f"no study store at '{path}' yet; run `tune run` first, or pass --storage."
+        )
+    return open_storage(storage_url)
+
+
+def load_study(storage: optuna.storages.BaseStorage, name: str, storage_url: str) -> optuna.Study:
+    """A stored study by name; an unknown name lists the studies that exist."""
+    names = sorted(optuna.get_all_study_names(storage))
+    if name not in names:
+        where = mask_url(storage_url)
+        listed = ", ".join(names) if names else "none yet"
+        raise ConfigError(f"unknown study '{name}'. Studies in {where}: {listed}.")
+    return optuna.load_study(study_name=name, storage=storage)
+
+
+def require_best(study: optuna.Study) -> FrozenTrial:
+    """The best complete trial.
+
+    Raises:
+        TuneError: No trial of the study completed.
+    """
+    best = best_trial(study)
+    if best is None:
+        states = _state_counts(study.get_trials(deepcopy=False)) or "no trials"
+        raise TuneError(
+            f"study '{study.study_name}' has no complete trial yet ({states}); "
+            f"run `tune run --study {study.study_name}` with the study's data to add trials."
+        )
+    return best
+
+
+def best_trial(study: optuna.Study) -> FrozenTrial | None:
+    """The best complete trial, or None when no trial completed."""
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    return study.best_trial if complete else None
+
+
+def real_params(trial: FrozenTrial) -> dict[str, Any]:
+    """The parameters a model was built from (units_0=64), not the sampled ones (log2_units_0)."""
+    return dict(trial.user_attrs.get(PARAMS_ATTR, trial.params))
+
+
+def find_baseline(study: optuna.Study) -> FrozenTrial | None:
+    """The enqueued textbook trial, if the study has one."""
+    for trial in study.get_trials(deepcopy=False):
+        if trial.user_attrs.get(BASELINE_ATTR):
+            return trial
+    return None
+
+
+def latest_parent_run(study_name: str, tracking_uri: str) -> Run | None:
+    """The most recent finished `tune run` parent run of a study, if any."""
+    from search.stores._tracking import tracking_client  # MLflow only where a run is read
+
+    client = tracking_client(tracking_uri)
+    experiment = client.get_experiment_by_name(study_name) if client else None
+    if client is None or experiment is None:
+        return None
+    runs = client.search_runs(
+        [experiment.experiment_id],
+        filter_string="tags.`tune.role` = 'study' and attributes.status = 'FINISHED'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    return runs[0] if runs else None
+
+
+def _state_counts(trials: list[FrozenTrial]) -> str:
+    counts: dict[str, int] = {}
+    for trial in trials:
+        counts[trial.state.name.lower()] = counts.get(trial.state.name.lower(), 0) + 1
+    return ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))

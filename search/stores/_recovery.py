@@ -1,0 +1,131 @@
+"""Resume after a crash: trials and runs that a dead process left RUNNING are closed.
+
+A process is known dead when it ran on this host and its pid is gone (or reused). Trials of
+other hosts are left to Optuna's heartbeat, whose stale-trial callback is `StaleTrialHandler`.
+
+A trial learns its run's id only as it ends (the writer opens the run, search/stores/_tracking.py),
+so the run of a trial that is still running, or died, is found by its `tune.trial` tag.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from functools import cache
+
+import optuna
+import psutil
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+from optuna.trial import FrozenTrial, TrialState
+
+from search.stores._names import FAIL_REASON_ATTR, OWNER_ATTR, RUN_ID_ATTR
+from search.stores._records import TrialOutcome, end_run
+from search.stores._storage import retry_once
+
+DEAD_REASON = "the worker running this trial died (killed or crashed)"
+STALE_REASON = "the worker running this trial stopped sending heartbeats"
+
+
+@cache
+def owner_tag() -> str:
+    """This process as `host:pid:start-time`, which a reused pid cannot match."""
+    me = psutil.Process(os.getpid())
+    return f"{socket.gethostname()}:{me.pid}:{me.create_time():.0f}"
+
+
+def is_dead(owner: str) -> bool:
+    """Whether the process an owner tag names is known to be gone."""
+    host, _, rest = owner.partition(":")
+    pid_text, _, started = rest.partition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        return f"{psutil.Process(int(pid_text)).create_time():.0f}" != started
+    except psutil.NoSuchProcess:
+        return True
+    except psutil.Error:
+        return False
+
+
+class StaleTrialHandler:
+    """Heartbeat callback: close the stale trial's MLflow run, then retry the trial once."""
+
+    def __init__(self, tracking_uri: str) -> None:
+        self.tracking_uri = tracking_uri
+        self.retry = retry_once()
+
+    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        client = MlflowClient(tracking_uri=self.tracking_uri)
+        for run_id in _runs_of(client, study.study_name, trial):
+            _close_run(client, run_id, STALE_REASON)
+        self.retry(study, trial)
+
+
+def recover(study: optuna.Study, client: MlflowClient, experiment_id: str | None) -> int:
+    """Fail the trials of dead local processes and close every run they left open.
+
+    Returns:
+        How many trials were failed (each is retried once).
+    """
+    failed = 0
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        owner = trial.user_attrs.get(OWNER_ATTR)
+        if owner and is_dead(owner):
+            failed += _fail_trial(study, trial, client)
+    if experiment_id is not None:
+        _close_orphan_runs(study, client, experiment_id)
+    return failed
+
+
+def _fail_trial(study: optuna.Study, trial: FrozenTrial, client: MlflowClient) -> int:
+    storage = study._storage
+    try:
+        storage.set_trial_user_attr(trial._trial_id, FAIL_REASON_ATTR, DEAD_REASON)
+        if not storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL):
+            return 0
+    except optuna.exceptions.UpdateFinishedTrialError:
+        return 0  # another process got there first
+    for run_id in _runs_of(client, study.study_name, trial):
+        _close_run(client, run_id, DEAD_REASON)
+    retry_once()(study, storage.get_trial(trial._trial_id))
+    return 1
+
+
+def _runs_of(client: MlflowClient, study_name: str, trial: FrozenTrial) -> list[str]:
+    """The open child runs of a trial: by the id it recorded, else by its number."""
+    run_id = trial.user_attrs.get(RUN_ID_ATTR)
+    if run_id:
+        return [run_id]
+    with contextlib.suppress(MlflowException):  # a store out of reach leaves nothing to close
+        experiment = client.get_experiment_by_name(study_name)
+        if experiment is not None:
+            found = client.search_runs(
+                [experiment.experiment_id],
+                filter_string=f"tags.`tune.trial` = '{trial.number}' "
+                "and tags.`tune.role` = 'trial' and attributes.status = 'RUNNING'",
+            )
+            return [run.info.run_id for run in found]
+    return []
+
+
+def _close_orphan_runs(study: optuna.Study, client: MlflowClient, experiment_id: str) -> None:
+    running = client.search_runs(
+        [experiment_id], filter_string="attributes.status = 'RUNNING'", max_results=5000
+    )
+    live_trials = {
+        str(t.number) for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    }
+    for run in running:
+        tags = run.data.tags
+        if tags.get("tune.role") == "trial" and tags.get("tune.trial") not in live_trials:
+            _close_run(client, run.info.run_id, DEAD_REASON)
+        elif tags.get("tune.role") == "study" and is_dead(tags.get("tune.owner", "")):
+            client.set_terminated(run.info.run_id, "KILLED")
+
+
+def _close_run(client: MlflowClient, run_id: str, reason: str) -> None:
+    # A run that is gone, or a store out of reach, leaves nothing to close.
+    with contextlib.suppress(MlflowException):
+        end_run(client, run_id, TrialOutcome("FAIL", reason=reason), status="KILLED")

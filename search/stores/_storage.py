@@ -1,0 +1,160 @@
+"""Where studies and runs live: default local paths, Optuna storage, and credential masking."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sqlite3
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import optuna
+import sqlalchemy
+import sqlalchemy.exc
+
+from spaces import ConfigError, first_line
+
+StaleCallback = Callable[[optuna.Study, optuna.trial.FrozenTrial], None]
+
+ARTIFACTS_DIR = "artifacts"
+
+# A worker that misses heartbeats for GRACE_PERIOD seconds is taken for dead; its trial
+# is failed and retried once by whichever worker notices first.
+HEARTBEAT_INTERVAL = 10
+GRACE_PERIOD = 30
+# SQLite serialises writers; a generous busy timeout lets several workers wait their turn.
+SQLITE_TIMEOUT_S = 120
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The database file of a `sqlite:///` URL, or None for other URLs."""
+    if not url.startswith("sqlite:///"):
+        return None
+    raw = url[len("sqlite:///") :].split("?", 1)[0]
+    return None if raw in ("", ":memory:") else Path(raw)
+
+
+def ensure_parent(url: str) -> None:
+    """Create the folder of a SQLite database so the first run needs no set-up.
+
+    The database is switched to write-ahead logging, which lets the workers of
+    `--workers N` read while one of them writes; the mode is stored in the file.
+
+    Raises:
+        ConfigError: The folder cannot be created.
+    """
+    path = sqlite_path(url)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot create the folder {path.parent} for the store {url}: {exc.strerror}. "
+            "Give a writable location."
+        ) from exc
+    relax_sqlite_sync()
+    try:
+        with contextlib.closing(sqlite3.connect(path, timeout=SQLITE_TIMEOUT_S)) as db:
+            db.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.Error:
+        pass  # another process holds it right now; it will have set the mode already
+
+
+def _relaxed_sync(dbapi_connection: object, _record: object) -> None:
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+
+
+def relax_sqlite_sync() -> None:
+    """Have every SQLite connection of this process skip the fsync after each commit.
+
+    In WAL mode, synchronous=NORMAL (SQLite's advice for WAL) keeps the database
+    consistent and loses at most the last commits on a power cut, not on a crash of tune.
+    A trial commits some forty times (parameters, attributes, each epoch's report), and
+    each fsync costs about 0.3 ms here, more on slower disks and under several workers.
+    """
+    if not sqlalchemy.event.contains(sqlalchemy.engine.Engine, "connect", _relaxed_sync):
+        sqlalchemy.event.listen(sqlalchemy.engine.Engine, "connect", _relaxed_sync)
+
+
+def artifact_root(tracking_uri: str) -> str | None:
+    """Where runs keep their artifacts: beside a SQLite store, else the server's choice."""
+    path = sqlite_path(tracking_uri)
+    if path is not None:
+        return (path.parent / ARTIFACTS_DIR).resolve().as_uri()
+    if tracking_uri.startswith(("http://", "https://", "databricks")):
+        return None
+    return (Path("mlruns") / ARTIFACTS_DIR).resolve().as_uri()
+
+
+def open_storage(
+    url: str, stale_callback: StaleCallback | None = None
+) -> optuna.storages.RDBStorage:
+    """An Optuna RDB storage with heartbeats, busy timeouts and one retry of stale trials.
+
+    Args:
+        url: An SQLAlchemy URL (sqlite:///..., postgresql://...).
+        stale_callback: Called for each trial whose worker stopped beating; by default the
+            trial is retried once.
+
+    Raises:
+        ConfigError: The URL is malformed or the database cannot be reached.
+    """
+    ensure_parent(url)
+    engine_kwargs = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}} if sqlite_path(url) else {}
+    beat: dict[str, object] = {
+        "heartbeat_interval": HEARTBEAT_INTERVAL,
+        "grace_period": GRACE_PERIOD,
+        "heartbeat_stale_trial_callback": stale_callback or retry_once(),
+    }
+    try:
+        with warnings.catch_warnings():
+            # Heartbeats are marked experimental; tune relies on them knowingly.
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **beat)  # type: ignore[arg-type]
+    except (sqlalchemy.exc.SQLAlchemyError, ValueError, ImportError) as exc:
+        raise ConfigError(
+            f"cannot open storage '{mask_url(url)}': {mask_text(first_line(exc), url)}. "
+            "Check --storage."
+        ) from exc
+
+
+def retry_once() -> optuna.storages.RetryHeartbeatStaleTrialCallback:
+    """Optuna's callback that re-enqueues a stale trial's parameters, once."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)
+
+
+def mask_url(url: str) -> str:
+    """Hide the password of a URL: postgresql://user:***@host/db."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
+
+
+def mask_text(text: str, *urls: str | None) -> str:
+    """Remove the URLs' passwords (and the URLs in clear) from a message."""
+    for url in filter(None, urls):
+        text = text.replace(url, mask_url(url))
+        password = _password(url)
+        if password:
+            text = text.replace(password, "***")
+    return re.sub(r"(://[^:/@\s]*):[^@\s]*@", r"\1:***@", text)
+
+
+def _password(url: str) -> str | None:
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None

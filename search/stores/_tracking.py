@@ -1,0 +1,201 @@
+"""MLflow tracking: one parent run per `tune run`, one child run per trial.
+
+Every call names its run explicitly (MlflowClient, `mlflow.parentRunId`), so workers in
+other threads or processes attach their trials to the right parent. A trial's records go
+through the run's writer (search/stores/_writer.py), which may apply them in another process.
+
+Free of Keras: the inspection commands open stores through `tracking_client`, and what a
+trial logs from Keras (its epochs, its model) lives in search/run/.
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+import mlflow
+import sqlalchemy
+from mlflow import MlflowClient
+from mlflow.entities import Metric
+from mlflow.exceptions import MlflowException
+
+from search.stores._names import EXPERIMENT_KIND
+from search.stores._records import (
+    TrialOutcome,
+    end_run,
+    log_records,
+    metrics_of,
+    open_trial_run,
+    params_of,
+    tags_of,
+)
+from search.stores._storage import artifact_root, ensure_parent, mask_text, sqlite_path
+from search.stores._writer import InlineWriter, Saved, Writer, result
+from spaces import ConfigError, first_line
+
+REACH_TIMEOUT_S = 10
+
+
+def connect(tracking_uri: str) -> MlflowClient:
+    """A client for the store, creating a local SQLite store's folder if needed.
+
+    Raises:
+        ConfigError: The store cannot be reached (checked quickly: MLflow itself retries an
+            unreachable database for over a minute before it gives up).
+    """
+    ensure_parent(tracking_uri)
+    client = _open_client(tracking_uri, reach_first=True)
+    mlflow.set_tracking_uri(tracking_uri)
+    return client
+
+
+def tracking_client(tracking_uri: str) -> MlflowClient | None:
+    """A client for an existing tracking store, or None where a SQLite store is missing.
+
+    Unlike `connect`, it creates nothing (no mlruns/ folder, no database) and does not
+    probe a server first: inspecting must leave the disk as it was.
+
+    Raises:
+        ConfigError: The store exists but cannot be opened.
+    """
+    path = sqlite_path(tracking_uri)
+    if path is not None and not path.is_file():
+        return None
+    return _open_client(tracking_uri, reach_first=False)
+
+
+def _open_client(tracking_uri: str, reach_first: bool) -> MlflowClient:
+    try:
+        if reach_first:
+            _reach(tracking_uri)
+        client = MlflowClient(tracking_uri=tracking_uri)
+        client.search_experiments(max_results=1)
+    except Exception as exc:  # MLflow raises many types for unreachable or bad stores
+        message = mask_text(first_line(exc), tracking_uri)
+        raise ConfigError(f"cannot open tracking store: {message}. Check --tracking-uri.") from exc
+    return client
+
+
+def _reach(tracking_uri: str) -> None:
+    if tracking_uri.startswith(("http://", "https://")):
+        with urllib.request.urlopen(f"{tracking_uri.rstrip('/')}/health", timeout=REACH_TIMEOUT_S):
+            return
+    if "://" in tracking_uri and not tracking_uri.startswith(("sqlite:", "file:", "databricks")):
+        args = {"connect_timeout": REACH_TIMEOUT_S} if tracking_uri.startswith("postgres") else {}
+        engine = sqlalchemy.create_engine(tracking_uri, connect_args=args)
+        try:
+            engine.connect().close()
+        finally:
+            engine.dispose()
+
+
+def ensure_experiment(client: MlflowClient, name: str, tracking_uri: str) -> str:
+    """The experiment named after the study, created (and tagged for the UI) if new."""
+    found = client.get_experiment_by_name(name)
+    if found is not None:
+        return str(found.experiment_id)
+    try:
+        return str(
+            client.create_experiment(
+                name, artifact_location=artifact_root(tracking_uri), tags=EXPERIMENT_KIND
+            )
+        )
+    except MlflowException:  # another worker created it first
+        found = client.get_experiment_by_name(name)
+        if found is None:
+            raise
+        return str(found.experiment_id)
+
+
+@dataclass(frozen=True)
+class TrialRun:
+    """A trial's child run, which the writer opens: later writes name it by `ref`."""
+
+    ref: Saved
+    opened: Future[Any]
+
+    @property
+    def run_id(self) -> str:
+        """The run's id, waiting for the writer to open it if need be.
+
+        Raises:
+            StoreError: The run could not be opened.
+        """
+        return str(result(self.opened))
+
+
+class StudyRun:
+    """The parent run of one `tune run`, and the child runs of its trials.
+
+    Opening and closing the parent run and logging a model happen now. A trial's child
+    run is opened, and its parameters, epochs and outcome are written, through `writer`;
+    `drain()` waits for them.
+    """
+
+    def __init__(
+        self,
+        client: MlflowClient,
+        experiment_id: str,
+        run_id: str,
+        writer: Writer | None = None,
+    ) -> None:
+        self.client = client
+        self.experiment_id = experiment_id
+        self.run_id = run_id
+        self.writer = writer or InlineWriter(client)
+
+    @classmethod
+    def start(
+        cls,
+        client: MlflowClient,
+        experiment_id: str,
+        name: str,
+        tags: dict[str, Any],
+        writer: Writer | None = None,
+    ) -> StudyRun:
+        """Open the parent run."""
+        tags = {"tune.role": "study", **{k: str(v) for k, v in tags.items()}}
+        run = client.create_run(experiment_id, tags=tags, run_name=name)
+        return cls(client, experiment_id, run.info.run_id, writer)
+
+    def start_trial(self, number: int) -> TrialRun:
+        """Have the writer open a trial's child run under the parent run.
+
+        The trial goes on at once: it needs the run's id only to keep a model, and creating
+        a run is one of the costlier store transactions.
+        """
+        ref = Saved(f"{self.run_id}/{number}")  # one trial number per study run
+        opened = self.writer.submit(
+            open_trial_run, self.experiment_id, self.run_id, number, save_as=ref.key
+        )
+        return TrialRun(ref, opened)
+
+    def log_params(self, trial: TrialRun, params: dict[str, Any]) -> None:
+        """Record a trial's parameters on its child run."""
+        self.writer.submit(log_records, trial.ref, (), params_of(params))
+
+    def end_trial(self, trial: TrialRun, outcome: TrialOutcome, epochs: list[Metric]) -> None:
+        """Record a trial's last epochs, result and state, then close its child run."""
+        self.writer.submit(end_run, trial.ref, outcome, None, epochs)
+
+    def drain(self, strict: bool = True) -> None:
+        """Wait until every trial record given so far is in the store (see Writer.drain)."""
+        self.writer.drain(strict)
+
+    def finish(
+        self,
+        metrics: dict[str, float],
+        params: dict[str, Any] | None = None,
+        tags: dict[str, Any] | None = None,
+        status: str = "FINISHED",
+    ) -> None:
+        """Log the study's outcome on the parent run and close it."""
+        self.client.log_batch(
+            self.run_id,
+            metrics=metrics_of(metrics),
+            params=params_of({f"best.{k}": v for k, v in (params or {}).items()}),
+            tags=tags_of({k: str(v) for k, v in (tags or {}).items()}),
+        )
+        self.client.set_terminated(self.run_id, status)

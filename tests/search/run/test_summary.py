@@ -1,0 +1,64 @@
+"""The summary a finished `tune run` prints, and the next commands it suggests."""
+
+from __future__ import annotations
+
+import shlex
+
+from search.run._runner import RunResult
+from search.run._summary import format_summary, next_commands
+from search.stores._names import DEFAULT_STORAGE, DEFAULT_TRACKING_URI
+
+
+def _result(
+    study: str = "iris", storage: str = DEFAULT_STORAGE, tracking: str = DEFAULT_TRACKING_URI
+) -> RunResult:
+    return RunResult(
+        study_name=study,
+        experiment_id="1",
+        parent_run_id="abc",
+        tracking_uri=tracking,
+        storage=storage,
+        task="multiclass",
+        task_reason="3 classes",
+        metric="accuracy",
+        direction="maximize",
+        states={"COMPLETE": 2, "PRUNED": 1},
+        best={"number": 1, "value": 0.9, "params": {"n_layers": 2, "learning_rate": 0.001}},
+        baseline={"number": 0, "value": 0.8},
+        test_score=0.85,
+    )
+
+
+def _printed_commands(text: str) -> list[list[str]]:
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Next,")) + 1
+    return [shlex.split(line) for line in lines[start:]]
+
+
+def test_default_stores_need_no_flags() -> None:
+    assert next_commands(_result()) == [
+        ["tune", "ui"],
+        ["tune", "export", "iris", "--out", "exports/iris"],
+    ]
+
+
+def test_other_stores_are_named_so_the_commands_work_as_printed() -> None:
+    result = _result(storage="sqlite:////data/o.db", tracking="http://mlflow:5000")
+    ui, export = next_commands(result)
+    assert ui == ["tune", "ui", "--tracking-uri", "http://mlflow:5000"]
+    assert export[export.index("--storage") + 1] == "sqlite:////data/o.db"
+    assert export[export.index("--tracking-uri") + 1] == "http://mlflow:5000"
+
+
+def test_printed_commands_survive_the_shell() -> None:
+    result = _result(study="my study; rm -rf x", storage="sqlite:///a b/o.db")
+    text = format_summary(result)
+    assert _printed_commands(text) == next_commands(result)
+
+
+def test_summary_shows_counts_best_baseline_and_test_score() -> None:
+    text = format_summary(_result())
+    assert "Study 'iris': 3 trials (2 complete, 1 pruned)" in text
+    assert "Best trial #1: accuracy = 0.9000" in text
+    assert "Test accuracy of the best model: 0.8500" in text
+    assert "Baseline trial #0" in text
