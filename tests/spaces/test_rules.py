@@ -35,6 +35,36 @@ def test_power_of_two_rule(n_inputs: int, n0: int) -> None:
     assert power_of_two_rule(n_inputs) == n0
 
 
+# The README's table: the power of two nearest to 2 x inputs by plain distance, clamped.
+@pytest.mark.parametrize(
+    ("n_inputs", "n0"),
+    [
+        (1, 8),  # 2 -> 2, clamped up to 8
+        (5, 8),  # 10: 8 is 2 away, 16 is 6
+        (23, 32),  # 46: 32 is 14 away, 64 is 18 (a log scale would say 64)
+        (30, 64),  # 60: 64 is 4 away, 32 is 28
+        (100, 256),  # 200: 256 is 56 away, 128 is 72
+        (1000, 1024),  # 2000: 2048 is 48 away, clamped down to 1024
+    ],
+)
+def test_power_of_two_rule_by_plain_distance(n_inputs: int, n0: int) -> None:
+    assert power_of_two_rule(n_inputs) == n0
+
+
+@pytest.mark.parametrize(("n_inputs", "n0"), [(12, 32), (48, 128), (6, 16)])
+def test_power_of_two_rule_breaks_ties_upwards(n_inputs: int, n0: int) -> None:
+    # 24 is 8 from 16 and 8 from 32; 96 is 32 from 64 and from 128; 12 is 4 from 8 and 16.
+    assert power_of_two_rule(n_inputs) == n0
+
+
+@pytest.mark.parametrize("n_inputs", range(1, 600))
+def test_power_of_two_rule_no_other_power_of_two_is_nearer(n_inputs: int) -> None:
+    n0 = power_of_two_rule(n_inputs)
+    if UNITS_MIN < n0 < UNITS_MAX:
+        distance = abs(2 * n_inputs - n0)
+        assert all(abs(2 * n_inputs - 2**k) >= distance for k in range(12))
+
+
 @pytest.mark.parametrize(("n_inputs", "n0"), [(1, UNITS_MIN), (2, UNITS_MIN), (600, UNITS_MAX)])
 def test_power_of_two_rule_clamps_to_8_through_1024(n_inputs: int, n0: int) -> None:
     assert power_of_two_rule(n_inputs) == n0
