@@ -5,6 +5,7 @@ Building (`build_model`) is kept apart from training (`train_model`), so each ca
 
 from objectives._build import BUILDERS, OPTIMIZERS, build_model, make_optimizer
 from objectives._data import PreparedData, Splits, prepare, target_columns
+from objectives._fingerprint import DataFingerprint, data_digest
 from objectives._images import image_shape
 from objectives._metrics import DEFAULT_METRIC, METRICS, Metric, get_metric
 from objectives._preprocess import Preprocessor
@@ -19,12 +20,14 @@ __all__ = [
     "DEFAULT_METRIC",
     "METRICS",
     "OPTIMIZERS",
+    "DataFingerprint",
     "Metric",
     "PreparedData",
     "Preprocessor",
     "Splits",
     "TargetEncoding",
     "build_model",
+    "data_digest",
     "forget_traced_gradients",
     "fresh_session",
     "get_metric",

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from objectives._fingerprint import DataFingerprint, fingerprint
 from objectives._images import IMAGE_SUFFIXES, image_shape
 from objectives._preprocess import Preprocessor
 from objectives._sources import BUILTINS, TARGETS_ATTR, load_frame
@@ -18,6 +19,7 @@ from objectives._task import TargetEncoding, infer_task
 from spaces import ConfigError, DataError, Problem
 
 MIN_ROWS = 10
+EXAMPLE_ROWS = 5
 VALIDATION_FRACTION = 0.2
 TEST_FRACTION = 0.2
 
@@ -43,6 +45,8 @@ class PreparedData:
     encoding: TargetEncoding
     preprocessor: Preprocessor
     task_reason: str
+    fingerprint: DataFingerprint
+    example: pd.DataFrame  # a few raw training rows, input columns only, as the file has them
     notes: tuple[str, ...] = field(default=())
 
     def schema(self) -> dict[str, Any]:
@@ -73,6 +77,7 @@ def prepare(
             "images with one subfolder per class."
         )
     frame = load_frame(source)
+    whole = fingerprint(frame, source, builtin=source in BUILTINS)
     columns = target_columns(frame, target)
     frame, notes = _drop_missing_targets(frame, columns)
     if source in BUILTINS and Path(source).exists():
@@ -99,7 +104,10 @@ def prepare(
         **_target_standardisation(splits.y_train, encoding.task),
         image_shape=image_shape(preprocessor.columns),
     )
-    return PreparedData(splits, problem, encoding, preprocessor, reason, tuple(notes))
+    example = train[preprocessor.columns].head(EXAMPLE_ROWS).reset_index(drop=True)
+    return PreparedData(
+        splits, problem, encoding, preprocessor, reason, whole, example, tuple(notes)
+    )
 
 
 def target_columns(frame: pd.DataFrame, target: str | None) -> list[str]:

@@ -74,7 +74,9 @@ def run(
     if recovered:
         announce(f"Resumed: {recovered} trial(s) of a dead worker marked FAIL and retried once.")
     tags = {**setup.run_tags(), "tune.owner": owner_tag(), "tune.workers": spec.workers}
-    study_run = StudyRun.start(client, experiment_id, setup.study_name, tags, _writer(setup))
+    study_run = StudyRun.start(
+        client, experiment_id, setup.study_name, tags, _writer(setup), setup.inputs()
+    )
     try:
         _optimize(study, setup, study_run, show_progress)
         study_run.drain()  # every trial's records are in before the results are read

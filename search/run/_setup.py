@@ -9,19 +9,19 @@ from typing import Any
 
 import optuna
 from mlflow import MlflowClient
+from mlflow.entities import DatasetInput
 
 from objectives import BUILTINS, Metric, PreparedData, get_metric, prepare
 from search.run._pruners import make_pruner
 from search.run._samplers import make_sampler
 from search.run._spec import StudySpec
+from search.stores._lineage import dataset_input
+from search.stores._lookup import find_baseline
 from search.stores._names import BASELINE_ATTR, DEFAULT_STORAGE, DEFAULT_TRACKING_URI, SCHEMA_ATTR
 from search.stores._recovery import StaleTrialHandler
 from search.stores._storage import mask_url, open_storage
 from search.stores._tracking import connect
 from spaces import ConfigError, SpaceFamily, get_space
-
-# Study attributes that must match when a run adds trials to an existing study.
-IDENTITY_ATTRS = ("data", "target", "task", "metric", "space")
 
 
 @dataclass(frozen=True)
@@ -39,14 +39,22 @@ class Setup:
 
     @property
     def identity(self) -> dict[str, Any]:
-        """The attributes that tie a study to its data and objective."""
+        """The attributes that tie a study to its data and objective.
+
+        A study made before one of them was recorded is not refused for lacking it.
+        """
         return {
             "data": data_reference(self.spec.data),
+            "data_digest": self.data.fingerprint.digest,
             "target": ",".join(self.data.encoding.columns),
             "task": self.data.problem.task,
             "metric": self.metric.name,
             "space": self.spec.space,
         }
+
+    def inputs(self) -> list[DatasetInput]:
+        """The data, as the MLflow dataset input of the study's runs."""
+        return [dataset_input(self.data.fingerprint)]
 
     def run_tags(self) -> dict[str, Any]:
         """Tags of the study's parent run (credentials masked)."""
@@ -120,7 +128,10 @@ def open_study(setup: Setup, storage: optuna.storages.BaseStorage) -> optuna.Stu
             study.set_user_attr(key, value)
         study.set_user_attr(SCHEMA_ATTR, json.dumps(setup.data.schema()))
         study.set_user_attr("seed", spec.seed)
-    study.enqueue_trial(setup.baseline, user_attrs={BASELINE_ATTR: True}, skip_if_exists=True)
+    # Only a new study gets the textbook trial: one made before a rule of thumb changed
+    # keeps the baseline it stored, rather than gaining a second one.
+    if find_baseline(study) is None:
+        study.enqueue_trial(setup.baseline, user_attrs={BASELINE_ATTR: True}, skip_if_exists=True)
     return study
 
 

@@ -97,7 +97,8 @@ def open_worker_study(job: WorkerJob) -> tuple[optuna.Study, Setup, StudyRun]:
         sampler=make_sampler(spec.sampler, job.seed),
         pruner=make_pruner(spec.pruner),
     )
-    return study, setup, StudyRun(client, job.experiment_id, job.parent_run_id)
+    run = StudyRun(client, job.experiment_id, job.parent_run_id, inputs=setup.inputs())
+    return study, setup, run
 
 
 def _limit_threads(threads: int) -> None:

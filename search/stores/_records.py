@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlflow import MlflowClient
-from mlflow.entities import Metric, Param, RunTag
+from mlflow.entities import DatasetInput, Metric, Param, RunTag
 
 MAX_PARAM_LENGTH = 6000
 MAX_REASON_LENGTH = 5000
@@ -33,14 +33,24 @@ class TrialOutcome:
 
 
 def open_trial_run(
-    client: MlflowClient, experiment_id: str, parent_run_id: str, number: int
+    client: MlflowClient,
+    experiment_id: str,
+    parent_run_id: str,
+    number: int,
+    inputs: Sequence[DatasetInput] = (),
 ) -> str:
-    """Open a trial's child run under the study's run; returns the new run's id."""
+    """Open a trial's child run under the study's run, with the data it trains on as input.
+
+    Returns:
+        The new run's id.
+    """
     run = client.create_run(
         experiment_id,
         run_name=f"trial-{number:04d}",
         tags={"mlflow.parentRunId": parent_run_id, "tune.role": "trial", "tune.trial": str(number)},
     )
+    if inputs:
+        client.log_inputs(run.info.run_id, datasets=list(inputs))
     return str(run.info.run_id)
 
 

@@ -11,6 +11,7 @@ trial logs from Keras (its epochs, its model) lives in search/run/.
 from __future__ import annotations
 
 import urllib.request
+from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import mlflow
 import sqlalchemy
 from mlflow import MlflowClient
-from mlflow.entities import Metric
+from mlflow.entities import DatasetInput, Metric
 from mlflow.exceptions import MlflowException
 
 from search.stores._names import EXPERIMENT_KIND
@@ -140,11 +141,13 @@ class StudyRun:
         experiment_id: str,
         run_id: str,
         writer: Writer | None = None,
+        inputs: Sequence[DatasetInput] = (),
     ) -> None:
         self.client = client
         self.experiment_id = experiment_id
         self.run_id = run_id
         self.writer = writer or InlineWriter(client)
+        self.inputs = tuple(inputs)  # the data, logged as every trial run's input
 
     @classmethod
     def start(
@@ -154,11 +157,14 @@ class StudyRun:
         name: str,
         tags: dict[str, Any],
         writer: Writer | None = None,
+        inputs: Sequence[DatasetInput] = (),
     ) -> StudyRun:
-        """Open the parent run."""
+        """Open the parent run, with the data the study trains on as its input."""
         tags = {"tune.role": "study", **{k: str(v) for k, v in tags.items()}}
         run = client.create_run(experiment_id, tags=tags, run_name=name)
-        return cls(client, experiment_id, run.info.run_id, writer)
+        if inputs:
+            client.log_inputs(run.info.run_id, datasets=list(inputs))
+        return cls(client, experiment_id, run.info.run_id, writer, inputs)
 
     def start_trial(self, number: int) -> TrialRun:
         """Have the writer open a trial's child run under the parent run.
@@ -168,7 +174,7 @@ class StudyRun:
         """
         ref = Saved(f"{self.run_id}/{number}")  # one trial number per study run
         opened = self.writer.submit(
-            open_trial_run, self.experiment_id, self.run_id, number, save_as=ref.key
+            open_trial_run, self.experiment_id, self.run_id, number, self.inputs, save_as=ref.key
         )
         return TrialRun(ref, opened)
 
