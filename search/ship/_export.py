@@ -19,6 +19,7 @@ from typing import Any
 import keras
 import numpy as np
 import optuna
+import pandas as pd
 from optuna.trial import FrozenTrial
 
 from objectives import (
@@ -86,7 +87,7 @@ def export(request: ExportRequest) -> Exported:
     meta = _write(request.out, model, study, best, data, metric, request.refit)
     registered = None
     if request.register:
-        registered = _register(request, study, best, meta)
+        registered = _register(request, study, best, meta, data.example)
     return Exported(request.out, meta, registered)
 
 
@@ -230,7 +231,11 @@ def _meta(
 
 
 def _register(
-    request: ExportRequest, study: optuna.Study, best: FrozenTrial, meta: dict[str, Any]
+    request: ExportRequest,
+    study: optuna.Study,
+    best: FrozenTrial,
+    meta: dict[str, Any],
+    example: pd.DataFrame,
 ) -> str:
     from search.ship._pyfunc import register
 
@@ -252,7 +257,7 @@ def _register(
     source_run = best.user_attrs.get(RUN_ID_ATTR)
     name = request.register or ""
     try:
-        done = register(request.out, name, experiment.experiment_id, source_run, tags)
+        done = register(request.out, name, experiment.experiment_id, source_run, tags, example)
     except Exception as exc:  # MLflow's own types: a bad name, an unreachable registry
         reason = mask_text(first_line(exc), request.tracking_uri)
         raise TuneError(

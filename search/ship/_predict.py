@@ -79,6 +79,24 @@ class Predictor:
         meta = self.meta
         return TargetEncoding(meta["task"], tuple(meta["target"]), tuple(meta["classes"]))
 
+    def as_rows(self, model_input: pd.DataFrame | np.ndarray) -> pd.DataFrame:
+        """Raw rows from a frame, or from an image tensor (N, height, width, channels).
+
+        Raises:
+            DataError: An array whose shape is not the images' the model was trained on.
+        """
+        if not isinstance(model_input, np.ndarray):
+            return pd.DataFrame(model_input)
+        columns = self.preprocessor.columns
+        shape = image_shape(columns)
+        if shape is None or model_input.shape[1:] != shape:
+            expected = "a table of rows" if shape is None else f"images of shape (N, {shape})"
+            raise DataError(
+                f"an array of shape {model_input.shape} cannot be predicted; the model takes "
+                f"{expected}."
+            )
+        return pd.DataFrame(model_input.reshape(len(model_input), -1), columns=columns)
+
     def predict(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         """Predict raw rows; returns the predictions and warnings (such as ignored columns).
 
@@ -97,12 +115,14 @@ def check_columns(frame: pd.DataFrame, needed: list[str]) -> list[str]:
         raise DataError("there are no rows to predict; give a file with a header and data rows.")
     columns = {str(c) for c in frame.columns}
     missing = [c for c in needed if c not in columns]
+    extra = [str(c) for c in frame.columns if str(c) not in set(needed)]
     if missing:
+        # A misspelt name shows up on both sides; naming the unknown ones shows which.
+        unknown = f"; unknown column(s): {_names(extra)}" if extra else ""
         raise DataError(
-            f"missing column(s) {_names(missing)}; the model reads {_names(needed)}. "
+            f"missing column(s) {_names(missing)}; the model reads {_names(needed)}{unknown}. "
             "Use the training file's column names."
         )
-    extra = [str(c) for c in frame.columns if str(c) not in set(needed)]
     return [f"ignoring column(s) the model does not use: {_names(extra)}."] if extra else []
 
 

@@ -19,6 +19,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.pyfunc import PythonModel
 
 from search.ship._predict import META_FILE, MODEL_FILE, Predictor
+from search.ship._signature import input_example, raw_signature
 
 CHAMPION = "champion"
 ARTIFACT_NAME = "tune_model"
@@ -34,11 +35,16 @@ class TuneModel(PythonModel):
             Path(context.artifacts["model"]), Path(context.artifacts["meta"])
         )
 
-    def predict(
-        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    # `model_input` has no annotation on purpose: MLflow reads one as a schema of its own,
+    # and warns on every load that it cannot; the signature logged with the model checks it.
+    def predict(  # type: ignore[no-untyped-def]
+        self,
+        context: Any,
+        model_input,
+        params: dict[str, Any] | None = None,
     ) -> pd.DataFrame:
-        """Predict a DataFrame (or anything pandas can turn into one) of raw rows."""
-        predictions, notes = self._predictor.predict(pd.DataFrame(model_input))
+        """Predict raw rows: a DataFrame, or for images a (N, height, width, channels) array."""
+        predictions, notes = self._predictor.predict(self._predictor.as_rows(model_input))
         for note in notes:
             warnings.warn(note, stacklevel=2)
         return predictions
@@ -59,12 +65,20 @@ class Registered:
 
 
 def register(
-    folder: Path, name: str, experiment_id: str, source_run_id: str | None, tags: dict[str, str]
+    folder: Path,
+    name: str,
+    experiment_id: str,
+    source_run_id: str | None,
+    tags: dict[str, str],
+    example: pd.DataFrame,
 ) -> Registered:
     """Log an export as a pyfunc model of the study's experiment, register it, make it champion.
 
-    The model is linked to the best trial's run as its source, without reopening that run.
+    The model carries a signature in the training file's columns and `example` (a few raw
+    training rows) as its input example. It is linked to the best trial's run as its
+    source, without reopening that run.
     """
+    meta = Predictor.from_files(folder / MODEL_FILE, folder / META_FILE).meta
     client = mlflow.MlflowClient()
     logged = client.create_logged_model(
         experiment_id, name=ARTIFACT_NAME, source_run_id=source_run_id, tags=tags
@@ -75,6 +89,8 @@ def register(
         artifacts={"model": str(folder / MODEL_FILE), "meta": str(folder / META_FILE)},
         pip_requirements=_requirements(),
         model_id=logged.model_id,
+        signature=raw_signature(meta),
+        input_example=input_example(meta, example),
     )
     # The client API rather than mlflow.register_model, which prints to stderr.
     try:

@@ -17,6 +17,7 @@ from mlflow import MlflowClient
 
 from objectives import Preprocessor, predict
 from search.cli import main
+from spaces import DataError
 from tests.conftest import Stores
 from tests.search.built import built_study, flowers_csv
 
@@ -118,6 +119,12 @@ def test_pyfunc_load_model_predicts_a_raw_dataframe(shipped) -> None:
     [
         (lambda f: f.drop(columns="petal width (cm)"), "missing column(s) 'petal width (cm)'"),
         (
+            lambda f: f.rename(columns={"petal width (cm)": "petal widht (cm)"}),
+            "missing column(s) 'petal width (cm)'; the model reads 'sepal length (cm)', "
+            "'sepal width (cm)', 'petal length (cm)', 'petal width (cm)', 'site'; "
+            "unknown column(s): 'petal widht (cm)', 'species'",
+        ),
+        (
             lambda f: f.astype({"sepal length (cm)": object}).assign(
                 **{"sepal length (cm)": "tall"}
             ),
@@ -125,7 +132,7 @@ def test_pyfunc_load_model_predicts_a_raw_dataframe(shipped) -> None:
         ),
         (lambda f: f.iloc[0:0], "has no rows"),
     ],
-    ids=["missing-column", "wrong-type", "empty-body"],
+    ids=["missing-column", "misspelt-column", "wrong-type", "empty-body"],
 )
 def test_bad_rows_are_one_line_errors(tune, shipped, tmp_path, change, message) -> None:
     rows = _rows(shipped, tmp_path, change(pd.read_csv(shipped.data)))
@@ -236,3 +243,59 @@ def test_a_regression_export_predicts_in_the_targets_units(
     assert abs(predicted.mean() - frame["target"].mean()) < 0.25 * frame["target"].std()
     error = np.sqrt(np.mean((predicted - frame["target"].to_numpy()) ** 2))
     assert error < frame["target"].std()  # better than predicting the mean
+
+
+@pytest.mark.slow
+def test_the_champion_declares_the_training_files_columns(shipped) -> None:
+    mlflow.set_tracking_uri(shipped.stores.tracking_uri)
+    model = mlflow.pyfunc.load_model(CHAMPION)
+    training = pd.read_csv(shipped.data).drop(columns="species")
+
+    inputs = {spec.name: spec for spec in model.metadata.get_input_schema().inputs}
+    assert sorted(inputs) == sorted(training.columns)
+    numeric = [c for c in training.columns if c != "site"]
+    assert {inputs[c].type.name for c in numeric} == {"double"}
+    assert inputs["site"].type.name == "string"
+    assert not any(spec.required for spec in inputs.values())  # tune imputes what is missing
+    outputs = model.metadata.get_output_schema().input_names()
+    assert outputs == ["species", *(f"proba_{c}" for c in CLASSES)]
+    example = model.input_example
+    assert isinstance(example, pd.DataFrame) and len(example) > 0
+    assert sorted(example.columns) == sorted(training.columns)
+
+
+@pytest.mark.slow
+def test_the_champion_predicts_its_own_example_and_rows_with_gaps(shipped) -> None:
+    mlflow.set_tracking_uri(shipped.stores.tracking_uri)
+    model = mlflow.pyfunc.load_model(CHAMPION)
+    assert set(model.predict(model.input_example)["species"]) <= set(CLASSES)
+    frame = pd.read_csv(shipped.data).drop(columns="species").head(5)
+    frame.loc[0, "petal length (cm)"] = None  # MLflow's check lets it through to the imputation
+
+    predictions = model.predict(frame)
+
+    np.testing.assert_allclose(
+        predictions.iloc[:, 1:].to_numpy(), _expected(shipped, frame), atol=1e-6
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda f: f.drop(columns="petal width (cm)"),
+        lambda f: f.rename(columns={"petal width (cm)": "petal widht (cm)"}),
+    ],
+    ids=["missing", "misspelt"],
+)
+def test_the_champion_names_a_missing_column(shipped, change) -> None:
+    mlflow.set_tracking_uri(shipped.stores.tracking_uri)
+    frame = change(pd.read_csv(shipped.data).drop(columns="species").head(3))
+
+    with pytest.raises(DataError) as caught:
+        mlflow.pyfunc.load_model(CHAMPION).predict(frame)
+
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "missing column(s) 'petal width (cm)'" in message
+    assert "the model reads 'sepal length (cm)'" in message
