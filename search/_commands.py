@@ -1,4 +1,4 @@
-"""The inspection and shipping commands: ui, studies, trials, best, report, export, predict.
+"""Inspection and shipping commands: ui, dashboard, studies, trials, best, report, export, predict.
 
 Each command parses its options, calls the library and echoes; errors are raised as
 TuneError and printed by `search.cli.main`. Libraries load inside the commands, so that
@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from search._options import format_option, store_options, store_urls, tracking_option
+from search._options import (
+    format_option,
+    storage_option,
+    store_options,
+    store_urls,
+    tracking_option,
+)
 from spaces import TuneError
 
 if TYPE_CHECKING:
@@ -62,6 +68,29 @@ def ui(
     code = serve(plan, open_browser)
     if code != 0:
         raise TuneError(f"the MLflow server stopped with exit code {code}; see its messages above.")
+
+
+@click.command()
+@click.argument("study")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8089, show_default=True)
+@storage_option
+def dashboard(study: str, host: str, port: int, storage: str | None) -> None:
+    """Start optuna-dashboard on the study store, with a link to STUDY.
+
+    Needs the dashboard extra: pip install -e '.[dashboard]'.
+    """
+    from search.view._dashboard import plan_dashboard, serve_dashboard
+
+    storage, _ = store_urls(storage, None)
+    plan = plan_dashboard(storage, study, host, port)
+    for warning in plan.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"optuna-dashboard: {plan.url}   (Ctrl-C stops it)")
+    click.echo(f"  study {study}: {plan.link}")
+    code = serve_dashboard(plan)
+    if code != 0:
+        raise TuneError(f"optuna-dashboard stopped with exit code {code}; see its messages above.")
 
 
 @click.command()
@@ -200,4 +229,13 @@ def predict(model: str, data: str, out: Path, tracking_uri: str | None) -> None:
     )
 
 
-COMMANDS: tuple[click.Command, ...] = (ui, studies, trials, best, report, export, predict)
+COMMANDS: tuple[click.Command, ...] = (
+    ui,
+    dashboard,
+    studies,
+    trials,
+    best,
+    report,
+    export,
+    predict,
+)

@@ -32,7 +32,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @cli.command()
 @click.option(
     "--data",
-    help="Built-in dataset (breast_cancer, digits, wine, iris, diabetes) or CSV/Parquet path.",
+    help="Built-in dataset (breast_cancer, digits, wine, iris, diabetes); a CSV or Parquet "
+    "file; an .npz file with arrays x and y; or a folder of images, one subfolder per class. "
+    "Default: breast_cancer.",
 )
 @click.option(
     "--target",
@@ -42,7 +44,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--space", type=click.Choice(sorted(SPACES)), help="Model family. Default: dense.")
 @click.option("--study", help="Study name. Default: derived from the data.")
 @store_options
-@click.option("--sampler", type=click.Choice(SAMPLER_NAMES), help="Default: tpe.")
+@click.option(
+    "--sampler",
+    type=click.Choice(SAMPLER_NAMES),
+    help="Default: tpe. gp needs PyTorch: pip install -e '.[gp]'.",
+)
 @click.option("--pruner", type=click.Choice(PRUNER_NAMES), help="Default: median.")
 @click.option(
     "--metric", type=click.Choice(METRIC_NAMES), help="Default: accuracy, or rmse for regression."

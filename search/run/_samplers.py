@@ -14,7 +14,8 @@ def _gp(seed: int) -> optuna.samplers.BaseSampler:
         import torch  # noqa: F401
     except ImportError as exc:
         raise ConfigError(
-            "the gp sampler needs PyTorch; install it with `pip install 'tune[gp]'` "
+            "the gp sampler needs PyTorch; install it with `pip install -e '.[gp]'` in tune's "
+            "folder (`pip install 'tune[gp]'` where tune comes from a package index), "
             "or choose --sampler tpe."
         ) from exc
     return optuna.samplers.GPSampler(seed=seed)

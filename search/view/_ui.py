@@ -1,13 +1,16 @@
-"""`tune ui`: the MLflow server on tune's store, with links straight to each study's runs.
+"""`tune ui`: the MLflow server on tune's store, with links straight to each study's trials.
 
 MLflow 3.17's UI opens on its GenAI pages; `?workflowType=machine_learning` opens the
-model-training view, where a study's trials fold under its parent run.
+model-training view. Its URL can filter and sort the runs table but not choose its columns,
+so each study's experiment gets a saved view (the UI's own "Views" menu, an experiment tag)
+that shows the trial runs, best first, with the objective as a column; the link opens it.
 """
 
 from __future__ import annotations
 
 import errno
 import ipaddress
+import json
 import os
 import signal
 import socket
@@ -16,6 +19,7 @@ import sys
 import time
 import urllib.request
 import webbrowser
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -28,8 +32,15 @@ from spaces import ConfigError
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
+    from mlflow.entities import Run
 
 WORKFLOW_QUERY = "workflowType=machine_learning"
+# The saved view's id and name; the UI keeps saved views in experiment tags under this prefix.
+VIEW_KEY = "tune-trials"
+VIEW_TAG = f"mlflow.sharedViewState.{VIEW_KEY}"
+VIEW_NAME = "tune: trials, best first"
+TRIAL_FILTER = "tags.`tune.role` = 'trial'"
+VALUE_COLUMN = "metrics.`value`"  # each trial run's objective value
 # MLflow's job runner starts eight worker processes for GenAI features that tune does not
 # use; on two cores they triple the server's start-up. The user's environment still wins.
 SERVER_ENV = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
@@ -65,36 +76,64 @@ def plan_ui(tracking_uri: str, host: str, port: int, study: str | None = None) -
             f"no tracking store at '{sqlite_path(backend)}' yet; run `tune run` first, "
             "or pass --tracking-uri."
         )
-    experiments = _study_experiments(client, study, tracking_uri)
-    _tag_kind(client, list(experiments.values()))
+    parents = _study_parents(client, study, tracking_uri)
+    for parent in parents.values():
+        _tag_experiment(client, parent)
     check_port(host, port)
-    url = f"http://{_url_host(host)}:{port}"
-    links = {
-        name: f"{url}/#/experiments/{eid}?{WORKFLOW_QUERY}" for name, eid in experiments.items()
-    }
-    warnings = []
-    if not is_loopback(host):
-        warnings.append(
-            f"--host {host} makes the UI reachable from other machines, without any login; "
-            "anyone who reaches it can read and delete runs."
-        )
+    url = f"http://{browser_host(host)}:{port}"
+    links = {name: trials_link(url, parent.info.experiment_id) for name, parent in parents.items()}
+    warnings = list(host_warnings(host, "read and delete runs"))
     if not links:
         warnings.append("no study has runs in this store yet; `tune run` adds one.")
     return UiPlan(_command(backend, host, port), url, links, tuple(warnings))
 
 
-def serve(plan: UiPlan, open_browser: bool = False) -> int:
-    """Run the server until it stops or the user interrupts; returns its exit code.
+def trials_link(url: str, experiment_id: str) -> str:
+    """The runs page of a study's experiment, opened on tune's saved view of its trials."""
+    query = f"{WORKFLOW_QUERY}&compareRunsMode=TABLE&viewStateShareKey={VIEW_KEY}"
+    return f"{url}/#/experiments/{experiment_id}/runs?{query}"
 
-    The server gets its own process group, so stopping `tune ui` (Ctrl-C or SIGTERM) also
-    stops the uvicorn workers that `mlflow server` starts.
+
+def trials_view(direction: str) -> dict[str, object]:
+    """The runs table's state in the saved view: the trial runs, best first, value shown.
+
+    Filtering out the parent run also unfolds its children: they become the table's rows.
     """
+    return {
+        "searchFilter": TRIAL_FILTER,
+        "orderByKey": VALUE_COLUMN,
+        "orderByAsc": direction == "minimize",
+        "selectedColumns": [VALUE_COLUMN],
+    }
+
+
+def serve(plan: UiPlan, open_browser: bool = False) -> int:
+    """Run the MLflow server until it stops or the user interrupts; returns its exit code."""
+
+    def open_when_healthy(process: subprocess.Popen[bytes]) -> None:
+        if wait_until_healthy(plan.url, process):
+            webbrowser.open(plan.open_url)
+
     env = {**SERVER_ENV, **os.environ}
-    process = subprocess.Popen(plan.command, start_new_session=True, env=env)
+    return run_server(plan.command, env, open_when_healthy if open_browser else None)
+
+
+def run_server(
+    command: list[str],
+    env: dict[str, str] | None = None,
+    started: Callable[[subprocess.Popen[bytes]], None] | None = None,
+) -> int:
+    """Run a server command until it exits or the user interrupts; returns its exit code.
+
+    The server gets its own process group, so stopping tune (Ctrl-C or SIGTERM) also stops
+    the workers it starts (uvicorn's for MLflow, gunicorn's for optuna-dashboard).
+    `started` runs once the process is up, e.g. to open a browser.
+    """
+    process = subprocess.Popen(command, start_new_session=True, env=env)
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        if open_browser and wait_until_healthy(plan.url, process):
-            webbrowser.open(plan.open_url)
+        if started is not None:
+            started(process)
         return process.wait()
     except KeyboardInterrupt:
         return 0
@@ -120,6 +159,33 @@ def check_port(host: str, port: int) -> None:
             raise ConfigError(
                 f"cannot listen on {host}:{port}: {exc.strerror}; check --host."
             ) from exc
+
+
+def host_warnings(host: str, exposes: str) -> tuple[str, ...]:
+    """A warning where `host` lets other machines reach a server that has no login."""
+    if is_loopback(host):
+        return ()
+    return (
+        f"--host {host} makes the server reachable from other machines, without any login; "
+        f"anyone who reaches it can {exposes}.",
+    )
+
+
+def browser_host(host: str) -> str:
+    """The host a browser on this machine uses to reach a server listening on `host`."""
+    if host in ("0.0.0.0", "::"):  # every interface: this machine's browser uses loopback
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def absolute_sqlite(url: str) -> str:
+    """A SQLite URL with an absolute path; other URLs as they are.
+
+    A server started from elsewhere may resolve a relative path elsewhere; an absolute one
+    cannot drift.
+    """
+    path = sqlite_path(url)
+    return f"sqlite:///{path.resolve()}" if path is not None else url
 
 
 def is_loopback(host: str) -> bool:
@@ -152,23 +218,23 @@ def _backend_uri(tracking_uri: str) -> str:
         raise ConfigError(
             f"--tracking-uri {mask_url(tracking_uri)} is a server already; open it in a browser."
         )
-    path = sqlite_path(tracking_uri)
-    # The server may resolve a relative path from elsewhere; an absolute one cannot drift.
-    return f"sqlite:///{path.resolve()}" if path is not None else tracking_uri
+    return absolute_sqlite(tracking_uri)
 
 
-def _study_experiments(
-    client: MlflowClient, study: str | None, tracking_uri: str
-) -> dict[str, str]:
+def _study_parents(client: MlflowClient, study: str | None, tracking_uri: str) -> dict[str, Run]:
+    """Each study's latest parent run, by study (experiment) name."""
     experiments = {e.experiment_id: e.name for e in client.search_experiments()}
     parents = (
         client.search_runs(
-            list(experiments), filter_string="tags.`tune.role` = 'study'", max_results=50000
+            list(experiments),
+            filter_string="tags.`tune.role` = 'study'",
+            max_results=50000,
+            order_by=["attributes.start_time ASC"],  # the latest run of a study comes last
         )
         if experiments
         else []
     )
-    studies = {experiments[r.info.experiment_id]: r.info.experiment_id for r in parents}
+    studies = {experiments[r.info.experiment_id]: r for r in parents}
     if study is None:
         return dict(sorted(studies.items()))
     if study not in studies:
@@ -179,12 +245,32 @@ def _study_experiments(
     return {study: studies[study]}
 
 
-def _tag_kind(client: MlflowClient, experiment_ids: list[str]) -> None:
-    # Studies logged before the tag existed would open in the GenAI view; tag them now.
+def _tag_experiment(client: MlflowClient, parent: Run) -> None:
+    # Studies logged before these tags existed would open in the GenAI view, or without the
+    # saved view the link names; a user may also have deleted the view. Tag them now.
+    experiment_id = parent.info.experiment_id
+    tags = client.get_experiment(experiment_id).tags
     ((key, value),) = EXPERIMENT_KIND.items()
-    for experiment_id in experiment_ids:
-        if client.get_experiment(experiment_id).tags.get(key) != value:
-            client.set_experiment_tag(experiment_id, key, value)
+    if tags.get(key) != value:
+        client.set_experiment_tag(experiment_id, key, value)
+    state = trials_view(parent.data.tags.get("tune.direction", "maximize"))
+    if _saved_state(tags.get(VIEW_TAG)) != state:
+        now_ms = int(time.time() * 1000)
+        envelope = {
+            "name": VIEW_NAME,
+            "createdAt": now_ms,
+            "updatedAt": now_ms,
+            "state": json.dumps(state),
+        }
+        client.set_experiment_tag(experiment_id, VIEW_TAG, json.dumps(envelope))
+
+
+def _saved_state(envelope: str | None) -> object:
+    """The runs-table state in a saved view's tag, or None where it is missing or unreadable."""
+    try:
+        return json.loads(json.loads(envelope or "")["state"])
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _command(backend: str, host: str, port: int) -> list[str]:
@@ -200,12 +286,6 @@ def _command(backend: str, host: str, port: int) -> list[str]:
         # One worker is plenty for one person's browser, and cheap on a laptop.
         "--workers", "1",
     ]  # fmt: skip
-
-
-def _url_host(host: str) -> str:
-    if host in ("0.0.0.0", "::"):  # every interface: this machine's browser uses loopback
-        return "127.0.0.1"
-    return f"[{host}]" if ":" in host else host
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
