@@ -47,6 +47,8 @@ class PreparedData:
     task_reason: str
     fingerprint: DataFingerprint
     example: pd.DataFrame  # a few raw training rows, input columns only, as the file has them
+    rest: pd.DataFrame  # the raw rows outside the test split (train and validation), for folds
+    test: pd.DataFrame  # the raw rows of the test split
     notes: tuple[str, ...] = field(default=())
 
     def schema(self) -> dict[str, Any]:
@@ -92,21 +94,22 @@ def prepare(
     train, val, test = _split(frame, encoding, seed)
     preprocessor = Preprocessor.fit(features.loc[train.index])
     splits = Splits(
-        *_arrays(train, preprocessor, encoding),
-        *_arrays(val, preprocessor, encoding),
-        *_arrays(test, preprocessor, encoding),
+        *split_arrays(train, preprocessor, encoding),
+        *split_arrays(val, preprocessor, encoding),
+        *split_arrays(test, preprocessor, encoding),
     )
     problem = Problem(
         task=encoding.task,
         n_inputs=preprocessor.width,
         n_outputs=encoding.n_outputs,
         min_abs_target=_min_abs_target(frame, encoding),
-        **_target_standardisation(splits.y_train, encoding.task),
+        **target_standardisation(splits.y_train, encoding.task),
         image_shape=image_shape(preprocessor.columns),
     )
     example = train[preprocessor.columns].head(EXAMPLE_ROWS).reset_index(drop=True)
+    rest = pd.concat([train, val])
     return PreparedData(
-        splits, problem, encoding, preprocessor, reason, whole, example, tuple(notes)
+        splits, problem, encoding, preprocessor, reason, whole, example, rest, test, tuple(notes)
     )
 
 
@@ -188,13 +191,14 @@ def _split_once(
     return first, second
 
 
-def _arrays(
+def split_arrays(
     frame: pd.DataFrame, preprocessor: Preprocessor, encoding: TargetEncoding
 ) -> tuple[np.ndarray, np.ndarray]:
+    """One split's rows as model inputs and encoded targets."""
     return preprocessor.transform(frame[preprocessor.columns]), encoding.encode(frame)
 
 
-def _target_standardisation(y_train: np.ndarray, task: str) -> dict[str, Any]:
+def target_standardisation(y_train: np.ndarray, task: str) -> dict[str, Any]:
     """Mean and standard deviation of the training targets of a regression.
 
     Raw targets such as prices (around 1e5) or the diabetes scores (mean 152, std 77) leave a

@@ -48,7 +48,8 @@ def train_model(
     """Fit on the training split, validating each epoch; returns Keras's history.
 
     With `metric` and `task`, validation runs eagerly after each epoch and logs the exact
-    `val_<metric>` (see EpochValidation); without them, Keras validates as usual.
+    `val_<metric>` (see EpochValidation); without them, Keras validates as usual. A split
+    with no validation rows (a refit on every row outside the test split) is not validated.
 
     Raises:
         TrialFailed: The loss became NaN or infinite.
@@ -62,7 +63,9 @@ def train_model(
     model.run_eagerly = steps <= EAGER_MAX_STEPS
     history = model.fit(
         **_training_inputs(splits, params["batch_size"]),
-        validation_data=None if validation else (splits.x_val, splits.y_val),
+        validation_data=None
+        if validation or not len(splits.x_val)
+        else (splits.x_val, splits.y_val),
         epochs=params["epochs"],
         callbacks=[StopOnNaN(), *validation, *(callbacks or [])],
         verbose=0,

@@ -179,21 +179,14 @@ def export(
     from search._quiet import load_quietly
 
     load_quietly()
-    from search.ship._export import ExportRequest
+    from search.ship._export import ExportRequest, describe
     from search.ship._export import export as run_export
 
     storage, tracking = _urls(storage, tracking_uri)
     done = run_export(ExportRequest(study, out, storage, tracking, **flags))
-    metric = done.meta["metric"]
-    name = metric["name"]
     click.echo(f"Exported trial #{done.meta['trial']} of '{study}' to {out}")
     click.echo("  model.keras, saved_model/ (TF SavedModel), tune.json")
-    kind = (
-        "in-sample after --refit" if done.meta["refit"] else f"logged {metric['trial_value']:.4f}"
-    )
-    click.echo(
-        f"  validation {name} {metric['validation']:.4f} ({kind}); test {name} {metric['test']:.4f}"
-    )
+    click.echo(f"  {describe(done.meta)}")
     if done.registered:
         click.echo(f"Registered {done.registered}")
     click.echo(f"Next: tune predict {shlex.quote(str(out))} --data FILE --out predictions.csv")

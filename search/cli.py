@@ -62,6 +62,12 @@ def cli(ctx: click.Context, debug: bool) -> None:
     "--max-failures", type=int, help="Stop after this many failed trials in a row. Default: 10."
 )
 @click.option(
+    "--cv",
+    callback=lambda ctx, param, value: _folds(value),
+    help="Folds per trial: K (each trial trains K models; its value is their mean), 1 for "
+    "one validation split, or auto. Works with --workers (folds stay in one trial). Default: 1.",
+)
+@click.option(
     "--config",
     "config_path",
     type=click.Path(path_type=Path),
@@ -87,6 +93,16 @@ def run(config_path: Path | None, quiet: bool, **flags: Any) -> None:
     spec = build_spec(flags, config_path)
     result = run_study(spec, show_progress=not quiet, announce=lambda line: click.echo(line))
     click.echo(format_summary(result))
+
+
+def _folds(value: str | None) -> int | str | None:
+    """--cv as a number of folds, or 'auto'; the spec checks the range."""
+    if value is None or value == "auto":
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise click.BadParameter(f"must be a whole number or 'auto', but got {value!r}.") from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -67,7 +67,7 @@ def test_every_sampler_can_be_constructed(name: str) -> None:
     if name == "gp" and importlib.util.find_spec("torch") is None:
         with pytest.raises(ConfigError) as info:
             make_sampler(name, 0)
-        assert "pip install 'tune[gp]'" in str(info.value)  # names the fix
+        assert "pip install -e '.[gp]'" in str(info.value)  # names the fix
         assert "--sampler tpe" in str(info.value)
         return
     assert isinstance(make_sampler(name, 7), optuna.samplers.BaseSampler)

@@ -12,6 +12,7 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial
 
+from objectives._folds import cv_folds
 from search.run._guards import FailureGuard, MemoryGuard
 from search.run._interrupts import remembering_ctrl_c
 from search.run._model_log import warm_up_model_logging
@@ -49,6 +50,9 @@ def optimize_here(
         study_run,
         seed,
         {**attrs, OWNER_ATTR: owner_tag()},
+        folds=cv_folds(setup.data, setup.validation.k, spec.seed)
+        if setup.validation.crossed
+        else None,
     )
     guard = FailureGuard(spec.max_failures)
     callbacks: list[Callable[[optuna.Study, FrozenTrial], None]] = [guard]

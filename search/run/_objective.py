@@ -21,6 +21,8 @@ from objectives import (
     fresh_session,
     train_model,
 )
+from objectives._folds import Fold
+from search.run._crossval import CrossValidation
 from search.run._epochs import EpochLogger
 from search.run._interrupts import ctrl_c_pressed
 from search.run._model_log import log_model
@@ -51,6 +53,7 @@ class Objective:
         run: StudyRun,
         seed: int,
         trial_attrs: dict[str, Any] | None = None,
+        folds: list[Fold] | None = None,
     ) -> None:
         self.data = data
         self.family = family
@@ -62,6 +65,7 @@ class Objective:
         self.fit_s = 0.0
         self.epochs: list[LoggedMetric] = []
         self.trials_run = 0
+        self.cv = CrossValidation(folds, family, metric) if folds else None
 
     def __call__(self, trial: optuna.Trial) -> float:
         _release()
@@ -74,17 +78,11 @@ class Objective:
             for key, value in self.trial_attrs.items():
                 trial.set_user_attr(key, value)
             params = self._suggest(trial, run)
-            value, model = self._fit(trial, params, run)
-            self._keep_if_best(trial, run, value, model)
+            value, n_params = self._score(trial, params, run)
             # The worker's memory shows in the MLflow UI, so growth over trials can be seen.
             outcome = TrialOutcome(
-                "COMPLETE",
-                value,
-                duration_s=_since(started),
-                n_params=model.count_params(),
-                rss_mb=_rss_mb(),
+                "COMPLETE", value, duration_s=_since(started), n_params=n_params, rss_mb=_rss_mb()
             )
-            del model
             # Inside the try too: a Ctrl-C while the run is closed fails the trial there.
             self._end(trial, run, outcome)
         except optuna.TrialPruned:
@@ -116,9 +114,28 @@ class Objective:
         self.run.log_params(run, params)
         return params
 
+    def _score(
+        self, trial: optuna.Trial, params: dict[str, Any], run: TrialRun
+    ) -> tuple[float, int]:
+        if self.cv is None:
+            value, model = self._fit(trial, params, run)
+            self._keep_if_best(trial, run, value, model)
+            return value, int(model.count_params())
+        try:
+            return self.cv.score(trial, params, lambda first: self._reset(trial, first))
+        finally:
+            self.fit_s, self.epochs = self.cv.fit_s, self.cv.records()
+
+    def _reset(self, trial: optuna.Trial, first: bool = True) -> None:
+        # Every model of a trial starts from the trial's seed; the kernel cache is flushed
+        # at most once a trial.
+        if first:
+            self.trials_run += 1
+        keep = not first or self.trials_run % FLUSH_KERNELS_EVERY != 0
+        fresh_session(self.seed + trial.number, keep)
+
     def _fit(self, trial: optuna.Trial, params: dict[str, Any], run: TrialRun) -> tuple[float, Any]:
-        self.trials_run += 1
-        fresh_session(self.seed + trial.number, self.trials_run % FLUSH_KERNELS_EVERY != 0)
+        self._reset(trial)
         model = build_model(params, self.data.problem, family=self.family.builder)
         logger = EpochLogger(self.run.writer, run.ref)
         callbacks = [logger, KerasPruningCallback(trial, f"val_{self.metric.name}")]

@@ -8,16 +8,23 @@ import optuna
 
 from spaces import check_choice
 
-PRUNERS: dict[str, Callable[[], optuna.pruners.BasePruner]] = {
-    # A few warm-up trials and epochs keep the median from judging on noise.
-    "median": lambda: optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=3),
-    "hyperband": lambda: optuna.pruners.HyperbandPruner(min_resource=1),
-    "halving": lambda: optuna.pruners.SuccessiveHalvingPruner(min_resource=1),
-    "none": lambda: optuna.pruners.NopPruner(),
+# Steps the median pruner waits for before it judges a trial: epochs, by default.
+WARMUP_STEPS = 3
+
+PRUNERS: dict[str, Callable[[int], optuna.pruners.BasePruner]] = {
+    # A few warm-up trials and steps keep the median from judging on noise.
+    "median": lambda warmup: optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=warmup),
+    "hyperband": lambda warmup: optuna.pruners.HyperbandPruner(min_resource=1),
+    "halving": lambda warmup: optuna.pruners.SuccessiveHalvingPruner(min_resource=1),
+    "none": lambda warmup: optuna.pruners.NopPruner(),
 }
 
 
-def make_pruner(name: str) -> optuna.pruners.BasePruner:
-    """A pruner by name; an unknown name fails with the list of valid ones."""
+def make_pruner(name: str, warmup_steps: int | None = None) -> optuna.pruners.BasePruner:
+    """A pruner by name; an unknown name fails with the list of valid ones.
+
+    Args:
+        warmup_steps: Steps before the median pruner judges; WARMUP_STEPS by default.
+    """
     check_choice("pruner", name, PRUNERS)
-    return PRUNERS[name]()
+    return PRUNERS[name](WARMUP_STEPS if warmup_steps is None else warmup_steps)

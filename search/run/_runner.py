@@ -15,10 +15,11 @@ from search.run._guards import TooManyFailures
 from search.run._launcher import JobFactory, Launcher
 from search.run._loop import optimize_here
 from search.run._progress import Progress
+from search.run._refit import Refit, refit_best
 from search.run._setup import Setup, make_setup, open_stores, open_study
 from search.run._spec import StudySpec
-from search.stores._lookup import best_trial, find_baseline
-from search.stores._names import MODEL_URI_ATTR, PARAMS_ATTR
+from search.stores._lookup import best_trial, find_baseline, fold_spread
+from search.stores._names import FOLD_SCORES_ATTR, MODEL_URI_ATTR, PARAMS_ATTR
 from search.stores._recovery import owner_tag, recover
 from search.stores._storage import mask_url
 from search.stores._tracking import StudyRun, ensure_experiment
@@ -50,6 +51,8 @@ class RunResult:
     best: dict[str, Any] | None = None
     baseline: dict[str, Any] | None = None
     test_score: float | None = None
+    validation: str = ""
+    refit: dict[str, Any] | None = None
     notes: tuple[str, ...] = field(default=())
 
 
@@ -110,7 +113,9 @@ def _announce_setup(setup: Setup, announce: Callable[[str], None]) -> None:
         f"Inputs: {problem.n_inputs}; power-of-two rule gives n0 = {problem.n0}; "
         f"metric: {setup.metric.name} ({setup.metric.direction})"
     )
-    for note in setup.data.notes:
+    if setup.spec.cv != 1:
+        announce(f"Validation: {setup.validation.describe()}")
+    for note in (*setup.data.notes, *filter(None, [setup.validation.note])):
         announce(f"Note: {note}")
 
 
@@ -157,22 +162,39 @@ def _optimize_in_workers(
 
 
 def finish(study: optuna.Study, setup: Setup, study_run: StudyRun) -> RunResult:
-    """Score the best model on the test split and close the parent run with the outcome."""
+    """Score the model users get on the test split and close the parent run with the outcome.
+
+    That model is the best trial's own, or with folds the refit of its configuration.
+    """
     best, baseline = best_trial(study), find_baseline(study)
-    test_score = _test_score(best, setup) if best is not None else None
+    refit = None
+    if best is not None and setup.validation.crossed:
+        refit = refit_best(study, setup, best, study_run.run_id)
+    test_score = refit.test if refit else (_test_score(best, setup) if best else None)
+    name = setup.metric.name
     metrics: dict[str, float] = {}
     if best is not None:
-        metrics[f"best_{setup.metric.name}"] = float(best.value)  # type: ignore[arg-type]
+        metrics[f"best_{name}"] = float(best.value)  # type: ignore[arg-type]
+        spread = fold_spread(best)
+        if spread is not None:
+            metrics[f"best_{name}_std"] = spread
     if test_score is not None:
-        metrics[f"test_{setup.metric.name}"] = test_score
+        metrics[f"test_{name}"] = test_score
     if baseline is not None and baseline.value is not None:
-        metrics[f"baseline_{setup.metric.name}"] = float(baseline.value)
-    tags = {"tune.best_trial": best.number} if best is not None else {}
+        metrics[f"baseline_{name}"] = float(baseline.value)
+    params = best.user_attrs.get(PARAMS_ATTR, best.params) if best is not None else None
+    study_run.finish(metrics, params, _outcome_tags(best, refit))
+    return _result(study, setup, study_run, best, baseline, test_score, refit)
+
+
+def _outcome_tags(best: FrozenTrial | None, refit: Refit | None) -> dict[str, Any]:
+    tags: dict[str, Any] = {"tune.best_trial": best.number} if best is not None else {}
     if best is not None and MODEL_URI_ATTR in best.user_attrs:
         tags["tune.best_model_uri"] = best.user_attrs[MODEL_URI_ATTR]
-    params = best.user_attrs.get(PARAMS_ATTR, best.params) if best is not None else None
-    study_run.finish(metrics, params, tags)
-    return _result(study, setup, study_run, best, baseline, test_score)
+    if refit is not None:
+        tags.update({"tune.refit_trial": refit.trial, "tune.refit_rows": refit.rows})
+        tags["tune.refit_model_uri"] = refit.model_uri
+    return tags
 
 
 def _test_score(best: FrozenTrial, setup: Setup) -> float | None:
@@ -191,6 +213,7 @@ def _result(
     best: FrozenTrial | None,
     baseline: FrozenTrial | None,
     test_score: float | None,
+    refit: Refit | None = None,
 ) -> RunResult:
     states: dict[str, int] = {}
     for trial in study.get_trials(deepcopy=False):
@@ -209,6 +232,8 @@ def _result(
         best=_trial_summary(best),
         baseline=_trial_summary(baseline),
         test_score=test_score,
+        validation=setup.validation.describe(),
+        refit=refit.to_dict() if refit else None,
         notes=setup.data.notes,
     )
 
@@ -221,4 +246,6 @@ def _trial_summary(trial: FrozenTrial | None) -> dict[str, Any] | None:
         "state": trial.state.name,
         "value": trial.value,
         "params": trial.user_attrs.get(PARAMS_ATTR, trial.params),
+        "std": fold_spread(trial),
+        "folds": len(trial.user_attrs.get(FOLD_SCORES_ATTR) or []),
     }

@@ -15,8 +15,7 @@ def _gp(seed: int) -> optuna.samplers.BaseSampler:
     except ImportError as exc:
         raise ConfigError(
             "the gp sampler needs PyTorch; install it with `pip install -e '.[gp]'` in tune's "
-            "folder (`pip install 'tune[gp]'` where tune comes from a package index), "
-            "or choose --sampler tpe."
+            "folder, or choose --sampler tpe."
         ) from exc
     return optuna.samplers.GPSampler(seed=seed)
 

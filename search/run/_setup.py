@@ -12,6 +12,7 @@ from mlflow import MlflowClient
 from mlflow.entities import DatasetInput
 
 from objectives import BUILTINS, Metric, PreparedData, get_metric, prepare
+from search.run._folds import Validation, plan_validation
 from search.run._pruners import make_pruner
 from search.run._samplers import make_sampler
 from search.run._spec import StudySpec
@@ -22,6 +23,11 @@ from search.stores._recovery import StaleTrialHandler
 from search.stores._storage import mask_url, open_storage
 from search.stores._tracking import connect
 from spaces import ConfigError, SpaceFamily, get_space
+
+# What a study made before an identity attribute was recorded is taken to have had.
+IDENTITY_DEFAULTS: dict[str, Any] = {"cv": 1}
+# With folds, a trial reports one step per fold: the median pruner may judge after two.
+CV_WARMUP_STEPS = 1
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,7 @@ class Setup:
     storage_url: str
     tracking_uri: str
     baseline: dict[str, Any]
+    validation: Validation
 
     @property
     def identity(self) -> dict[str, Any]:
@@ -50,6 +57,7 @@ class Setup:
             "task": self.data.problem.task,
             "metric": self.metric.name,
             "space": self.spec.space,
+            "cv": self.validation.k,
         }
 
     def inputs(self) -> list[DatasetInput]:
@@ -73,7 +81,13 @@ class Setup:
             "tune.n0": problem.n0,
             "tune.seed": self.spec.seed,
             "tune.storage": mask_url(self.storage_url),
+            "tune.cv": self.validation.k,
+            "tune.cv_reason": self.validation.reason,
         }
+
+    def pruner(self) -> optuna.pruners.BasePruner:
+        """The study's pruner; with folds, a trial's steps are its folds, not its epochs."""
+        return make_pruner(self.spec.pruner, CV_WARMUP_STEPS if self.validation.crossed else None)
 
 
 def make_setup(spec: StudySpec) -> Setup:
@@ -94,6 +108,7 @@ def make_setup(spec: StudySpec) -> Setup:
         storage_url=spec.storage or DEFAULT_STORAGE,
         tracking_uri=spec.tracking_uri or DEFAULT_TRACKING_URI,
         baseline=baseline,
+        validation=plan_validation(spec.cv, data),
     )
 
 
@@ -118,7 +133,7 @@ def open_study(setup: Setup, storage: optuna.storages.BaseStorage) -> optuna.Stu
         study_name=setup.study_name,
         storage=storage,
         sampler=make_sampler(spec.sampler, spec.seed),
-        pruner=make_pruner(spec.pruner),
+        pruner=setup.pruner(),
         direction=setup.metric.direction,  # type: ignore[arg-type]
         load_if_exists=True,
     )
@@ -137,10 +152,14 @@ def open_study(setup: Setup, storage: optuna.storages.BaseStorage) -> optuna.Stu
 
 def _check_identity(study: optuna.Study, setup: Setup) -> None:
     stored = study.user_attrs
+    if not stored:  # a new study
+        return
     for key, value in setup.identity.items():
-        if key in stored and stored[key] != value:
+        # Studies made before `cv` existed used one validation split.
+        was = stored.get(key, IDENTITY_DEFAULTS.get(key))
+        if was is not None and was != value:
             raise ConfigError(
-                f"study '{setup.study_name}' was made with {key}={stored[key]!r}, not {value!r}; "
+                f"study '{setup.study_name}' was made with {key}={was!r}, not {value!r}; "
                 "pass another --study name or the same settings."
             )
 

@@ -14,6 +14,8 @@ from search.run._samplers import SAMPLERS
 from spaces import SPACES, TASKS, ConfigError, SpaceConfig, check_choice
 
 _FILE_TABLES = ("study", "space")
+# `cv = "auto"`: cross-validation where the rows are few (search/run/_setup.py decides).
+AUTO = "auto"
 # NumPy's generators take seeds below 2**32, and each trial seeds Keras with seed + number;
 # below 2**31 leaves room for as many trials as a study can hold.
 MAX_SEED = 2**31 - 1
@@ -41,6 +43,7 @@ class StudySpec:
     recycle_after: int = 50
     max_rss_mb: float = 4096.0
     max_failures: int = 10
+    cv: int | str = 1
     report: bool = True
     space_config: SpaceConfig = field(default_factory=SpaceConfig)
 
@@ -61,6 +64,12 @@ class StudySpec:
             _positive("timeout", self.timeout)
         if self.max_epochs is not None:
             _positive("max_epochs", self.max_epochs)
+        if self.cv != AUTO and (isinstance(self.cv, bool) or not isinstance(self.cv, int)):
+            raise ConfigError(f"cv must be a number of folds or '{AUTO}', but got cv={self.cv!r}.")
+        if isinstance(self.cv, int) and self.cv < 1:
+            raise ConfigError(
+                f"cv must be at least 1 (1 is a single validation split), but got cv={self.cv}."
+            )
         if self.study is not None and not self.study.strip():
             raise ConfigError("study must be a non-empty name, but got study=''.")
 
@@ -117,7 +126,9 @@ def _study_values(table: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _check_type(key: str, value: Any, annotation: str) -> None:
-    if annotation == "bool" or isinstance(value, bool):
+    if annotation == "int | str":  # cv: a number of folds or "auto", checked by the spec
+        ok = isinstance(value, int | str) and not isinstance(value, bool)
+    elif annotation == "bool" or isinstance(value, bool):
         ok = annotation == "bool" and isinstance(value, bool)
     elif "int" in annotation and "float" not in annotation:
         ok = isinstance(value, int)

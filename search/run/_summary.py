@@ -16,13 +16,12 @@ def format_summary(result: RunResult) -> str:
     if result.best is None:
         lines.append("No trial completed, so there is no best model yet.")
         return "\n".join(lines)
-    lines.append(
-        f"Best trial #{result.best['number']}: {result.metric} = {result.best['value']:.4f}"
-    )
-    lines.append("  " + format_params(result.best["params"]))
+    best = result.best
+    lines.append(f"Best trial #{best['number']}: {result.metric} = {_value(best)}")
+    lines.append("  " + format_params(best["params"]))
     lines.append(_baseline_line(result))
     if result.test_score is not None:
-        lines.append(f"Test {result.metric} of the best model: {result.test_score:.4f}")
+        lines.append(_test_line(result, result.test_score))
     lines.append("Next, inspect the trials in the MLflow UI and save the best model:")
     return "\n".join([*lines, *(f"  {shlex.join(words)}" for words in next_commands(result))])
 
@@ -62,7 +61,24 @@ def _baseline_line(result: RunResult) -> str:
         gain = -gain
     return (
         f"Baseline trial #{baseline['number']} (textbook): {result.metric} = "
-        f"{baseline['value']:.4f}; best improves on it by {gain:+.4f}"
+        f"{_value(baseline)}; best improves on it by {gain:+.4f}"
+    )
+
+
+def _value(trial: dict[str, Any]) -> str:
+    """A trial's value; with folds, their mean with the spread over folds."""
+    if trial.get("std") is None:
+        return f"{trial['value']:.4f}"
+    return f"{trial['value']:.4f} ± {trial['std']:.4f} over {trial['folds']} folds"
+
+
+def _test_line(result: RunResult, test_score: float) -> str:
+    refit = result.refit
+    if refit is None:
+        return f"Test {result.metric} of the best model: {test_score:.4f}"
+    return (
+        f"Test {result.metric} of the refit model (trial #{refit['trial']} retrained on "
+        f"{refit['rows']} rows, every row outside the test split): {test_score:.4f}"
     )
 
 

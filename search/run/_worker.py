@@ -83,7 +83,6 @@ def open_worker_study(job: WorkerJob) -> tuple[optuna.Study, Setup, StudyRun]:
     """The shared study, the setup and the launcher's parent run, as this worker sees them."""
     import optuna
 
-    from search.run._pruners import make_pruner
     from search.run._samplers import make_sampler
     from search.run._setup import make_setup, open_stores
     from search.stores._tracking import StudyRun
@@ -95,7 +94,7 @@ def open_worker_study(job: WorkerJob) -> tuple[optuna.Study, Setup, StudyRun]:
         study_name=job.study_name,
         storage=storage,
         sampler=make_sampler(spec.sampler, job.seed),
-        pruner=make_pruner(spec.pruner),
+        pruner=setup.pruner(),
     )
     run = StudyRun(client, job.experiment_id, job.parent_run_id, inputs=setup.inputs())
     return study, setup, run

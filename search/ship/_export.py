@@ -1,7 +1,8 @@
-"""`tune export`: the best trial's own model as model.keras, a TF SavedModel and tune.json.
+"""`tune export`: the study's model as model.keras, a TF SavedModel and tune.json.
 
-The model is the one the best trial logged, so the exported weights are those whose score
-was recorded; the export replays the study's splits and checks that score before it writes.
+The model is the one a run logged (the best trial's own, or a cross-validated study's refit;
+see search/ship/_shipment.py), so the exported weights are those whose score was recorded;
+the export replays the study's splits and checks that score before it writes.
 """
 
 from __future__ import annotations
@@ -10,34 +11,30 @@ import json
 import platform
 import shutil
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import keras
-import numpy as np
 import optuna
 import pandas as pd
-from optuna.trial import FrozenTrial
 
 from objectives import (
     Metric,
     PreparedData,
-    build_model,
-    fresh_session,
     get_metric,
     prepare,
     score,
-    train_model,
 )
 from search.ship._predict import META_FILE, MODEL_FILE, SAVED_MODEL_DIR
+from search.ship._shipment import Shipment, choose
 from search.stores._lookup import load_study, open_existing, real_params, require_best
-from search.stores._names import MODEL_URI_ATTR, RUN_ID_ATTR
-from search.stores._storage import mask_text, mask_url
+from search.stores._names import RUN_ID_ATTR
+from search.stores._storage import mask_text
 from search.stores._tracking import tracking_client
-from spaces import ConfigError, DataError, TuneError, first_line, get_space
+from spaces import ConfigError, DataError, TuneError, first_line
 
 # The exported model must score what its trial logged; anything beyond float noise means
 # the data or the preprocessing changed since the study ran.
@@ -80,15 +77,27 @@ def export(request: ExportRequest) -> Exported:
     best = require_best(study)
     data = replay_data(study)
     metric = get_metric(str(study.user_attrs["metric"]), data.problem.task)
-    if request.refit:
-        model = refit(study, best, data, metric)
-    else:
-        model = load_trial_model(best, request.tracking_uri)
-    meta = _write(request.out, model, study, best, data, metric, request.refit)
+    shipment = choose(study, best, data, metric, request.tracking_uri, request.refit)
+    meta = _write(request.out, shipment, study, data, metric)
     registered = None
     if request.register:
-        registered = _register(request, study, best, meta, data.example)
+        registered = _register(request, study, meta, data.example)
     return Exported(request.out, meta, registered)
+
+
+def describe(meta: dict[str, Any]) -> str:
+    """One line on what was exported and how it scores, from its tune.json."""
+    metric, refit = meta["metric"], meta["refit_of"]
+    name = metric["name"]
+    test = f"test {name} {metric['test']:.4f}"
+    if refit is None:
+        return f"validation {name} {metric['validation']:.4f} (logged {metric['trial_value']:.4f}); {test}"
+    if refit["cv"] > 1:
+        return (
+            f"refit of trial #{refit['trial']} on {refit['rows']} rows ({refit['cv']}-fold "
+            f"cross-validation {name} {metric['trial_value']:.4f}); {test} (as logged)"
+        )
+    return f"validation {name} {metric['validation']:.4f} (in-sample after --refit); {test}"
 
 
 def replay_data(study: optuna.Study) -> PreparedData:
@@ -108,42 +117,6 @@ def replay_data(study: optuna.Study) -> PreparedData:
     return data
 
 
-def load_trial_model(best: FrozenTrial, tracking_uri: str) -> keras.Model:
-    """The model the best trial logged to MLflow (loaded in Keras safe mode)."""
-    uri = best.user_attrs.get(MODEL_URI_ATTR)
-    if uri is None:
-        raise TuneError(f"best trial #{best.number} has no logged model; rerun with --refit.")
-    if tracking_client(tracking_uri) is None:
-        raise ConfigError(f"no tracking store at '{mask_url(tracking_uri)}'; pass --tracking-uri.")
-    import mlflow
-
-    mlflow.set_tracking_uri(tracking_uri)  # models:/m-<id> resolves through the tracking store
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            return mlflow.keras.load_model(uri, dst_path=tmp, load_model_kwargs={"safe_mode": True})
-        except Exception as exc:  # a missing artifact, or a file Keras cannot read
-            reason = mask_text(first_line(exc), tracking_uri)
-            raise TuneError(f"cannot load trial #{best.number}'s model {uri}: {reason}") from exc
-
-
-def refit(
-    study: optuna.Study, best: FrozenTrial, data: PreparedData, metric: Metric
-) -> keras.Model:
-    """Train the best parameters again on train+validation (validation is then in-sample)."""
-    params = real_params(best)
-    fresh_session(int(study.user_attrs.get("seed", 0)) + best.number)
-    family = get_space(str(study.user_attrs.get("space", "dense")))
-    model = build_model(params, data.problem, metric, family.builder)
-    splits = data.splits
-    joined = replace(
-        splits,
-        x_train=np.concatenate([splits.x_train, splits.x_val]),
-        y_train=np.concatenate([splits.y_train, splits.y_val]),
-    )
-    train_model(model, joined, params)
-    return model
-
-
 def _check_out(out: Path, force: bool) -> None:
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out '{out}' is a file; give a folder for the export.")
@@ -159,23 +132,21 @@ def _check_out(out: Path, force: bool) -> None:
 
 def _write(
     out: Path,
-    model: keras.Model,
+    shipment: Shipment,
     study: optuna.Study,
-    best: FrozenTrial,
     data: PreparedData,
     metric: Metric,
-    refitted: bool,
 ) -> dict[str, Any]:
     # Everything goes to a sibling folder first, so a failed export leaves --out untouched.
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        model.save(stage / MODEL_FILE)
+        shipment.model.save(stage / MODEL_FILE)
         # Score the weights as written, reloaded the way `tune predict` will load them.
         exported = keras.saving.load_model(stage / MODEL_FILE, safe_mode=True)
-        scores = _scores(exported, data, metric, best, refitted)
+        scores = _scores(exported, shipment, metric, data.problem.task)
         exported.export(str(stage / SAVED_MODEL_DIR), verbose=False)
-        meta = _meta(study, best, data, metric, scores, refitted)
+        meta = _meta(study, data, metric, scores, shipment)
         (stage / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
         if out.exists():
             shutil.rmtree(out)
@@ -186,44 +157,52 @@ def _write(
 
 
 def _scores(
-    model: keras.Model, data: PreparedData, metric: Metric, best: FrozenTrial, refitted: bool
-) -> dict[str, float]:
-    splits, task = data.splits, data.problem.task
-    validation = score(model, splits.x_val, splits.y_val, metric, task)
-    logged = float(best.value)  # type: ignore[arg-type]
-    if not refitted and abs(validation - logged) > SCORE_TOLERANCE:
-        raise TuneError(
-            f"the exported model scores {metric.name}={validation:.6f} on validation, but trial "
-            f"#{best.number} logged {logged:.6f}; the data or preprocessing changed, so nothing "
-            "was written."
-        )
-    test = score(model, splits.x_test, splits.y_test, metric, task)
-    return {"validation": validation, "test": test, "trial_value": logged}
+    model: keras.Model, shipment: Shipment, metric: Metric, task: str
+) -> dict[str, float | None]:
+    splits = shipment.splits
+    scores: dict[str, float | None] = {
+        "validation": score(model, splits.x_val, splits.y_val, metric, task)
+        if len(splits.x_val)
+        else None,
+        "test": score(model, splits.x_test, splits.y_test, metric, task),
+        "trial_value": float(shipment.trial.value),  # type: ignore[arg-type]
+    }
+    if shipment.checked_split is not None and shipment.logged is not None:
+        now = scores[shipment.checked_split]
+        assert now is not None  # the checked split has rows
+        if abs(now - shipment.logged) > SCORE_TOLERANCE:
+            raise TuneError(
+                f"the exported model scores {metric.name}={now:.6f} on "
+                f"{shipment.checked_split}, but {metric.name}={shipment.logged:.6f} was logged; "
+                "the data or preprocessing changed, so nothing was written."
+            )
+    return scores
 
 
 def _meta(
     study: optuna.Study,
-    best: FrozenTrial,
     data: PreparedData,
     metric: Metric,
-    scores: dict[str, float],
-    refitted: bool,
+    scores: dict[str, float | None],
+    shipment: Shipment,
 ) -> dict[str, Any]:
     schema = json.loads(study.user_attrs["schema"])
+    trial = shipment.trial
     return {
         "format": FORMAT,
         "study": study.study_name,
-        "trial": best.number,
-        "refit": refitted,
-        "source_model_uri": best.user_attrs.get(MODEL_URI_ATTR),
-        "source_run_id": best.user_attrs.get(RUN_ID_ATTR),
+        "trial": trial.number,
+        "refit": shipment.refit_of is not None,
+        "refit_of": shipment.refit_of,
+        "source_model_uri": shipment.model_uri,
+        "source_run_id": trial.user_attrs.get(RUN_ID_ATTR),
         "task": data.problem.task,
         "target": schema["target"],
         "classes": schema["classes"],
-        "inputs": schema["inputs"],
-        "preprocessor": schema["preprocessor"],
+        "inputs": shipment.preprocessor.schema(),
+        "preprocessor": shipment.preprocessor.to_dict(),
         "metric": {"name": metric.name, "direction": metric.direction, **scores},
-        "params": real_params(best),
+        "params": real_params(trial),
         "data": {"source": study.user_attrs["data"], "seed": study.user_attrs.get("seed")},
         "versions": _versions(),
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -233,7 +212,6 @@ def _meta(
 def _register(
     request: ExportRequest,
     study: optuna.Study,
-    best: FrozenTrial,
     meta: dict[str, Any],
     example: pd.DataFrame,
 ) -> str:
@@ -249,12 +227,15 @@ def _register(
     scores = meta["metric"]
     tags = {
         "tune.study": study.study_name,
-        "tune.trial": str(best.number),
-        "tune.refit": str(request.refit).lower(),
-        f"validation_{scores['name']}": f"{scores['validation']:.6g}",
-        f"test_{scores['name']}": f"{scores['test']:.6g}",
+        "tune.trial": str(meta["trial"]),
+        "tune.refit": str(meta["refit"]).lower(),
+        **{
+            f"{split}_{scores['name']}": f"{scores[split]:.6g}"
+            for split in ("validation", "test")
+            if scores[split] is not None
+        },
     }
-    source_run = best.user_attrs.get(RUN_ID_ATTR)
+    source_run = meta["source_run_id"]
     name = request.register or ""
     try:
         done = register(request.out, name, experiment.experiment_id, source_run, tags, example)

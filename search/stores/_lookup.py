@@ -6,12 +6,13 @@ and so does the runner's summary. Nothing here imports TensorFlow or creates a s
 
 from __future__ import annotations
 
+import statistics
 from typing import TYPE_CHECKING, Any
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from search.stores._names import BASELINE_ATTR, PARAMS_ATTR
+from search.stores._names import BASELINE_ATTR, FOLD_SCORES_ATTR, PARAMS_ATTR
 from search.stores._storage import mask_url, open_storage, sqlite_path
 from spaces import ConfigError, TuneError
 
@@ -63,6 +64,12 @@ def best_trial(study: optuna.Study) -> FrozenTrial | None:
     """The best complete trial, or None when no trial completed."""
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     return study.best_trial if complete else None
+
+
+def fold_spread(trial: FrozenTrial) -> float | None:
+    """The standard deviation of a cross-validated trial's fold scores, if it has several."""
+    scores = trial.user_attrs.get(FOLD_SCORES_ATTR) or []
+    return statistics.pstdev(scores) if len(scores) > 1 else None
 
 
 def real_params(trial: FrozenTrial) -> dict[str, Any]:

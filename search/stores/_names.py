@@ -18,9 +18,11 @@ FAIL_REASON_ATTR = "fail_reason"
 BASELINE_ATTR = "baseline"  # True on the enqueued textbook trial
 OWNER_ATTR = "owner"  # host:pid:start-time of the process running the trial
 WORKER_ATTR = "worker"  # the worker process's token, under --workers N
+FOLD_SCORES_ATTR = "fold_scores"  # a cross-validated trial's score on each fold so far
 
 # Optuna study user attributes.
 SCHEMA_ATTR = "schema"  # JSON: task, target, classes, inputs and fitted preprocessing
+REFIT_ATTR = "refit"  # the latest refit of a cross-validated study: trial, rows, model, test
 
 # MLflow experiment tag that opens the UI on its model-training view.
 EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}

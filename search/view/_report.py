@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from search.stores._lookup import find_baseline, real_params
+from search.stores._lookup import find_baseline, fold_spread, real_params
+from search.stores._names import FOLD_SCORES_ATTR, REFIT_ATTR
 from search.view import _pngs
 
 if TYPE_CHECKING:
@@ -91,7 +92,9 @@ def _baseline_vs_best(study: optuna.Study) -> go.Figure:
 
     baseline, best = find_baseline(study), study.best_trial
     assert baseline is not None  # _needs_baseline ran first
-    figure = make_subplots(rows=1, cols=2, subplot_titles=("final value", "per epoch"))
+    figure = make_subplots(
+        rows=1, cols=2, subplot_titles=("final value", "per step (epoch, or fold)")
+    )
     names = [f"baseline #{baseline.number}", f"best #{best.number}"]
     values = [baseline.value, best.value]
     figure.add_trace(go.Bar(x=names, y=values, text=[f"{v:.4g}" for v in values]), 1, 1)
@@ -234,17 +237,37 @@ def _summary(study: optuna.Study) -> str:
         ("data", study.user_attrs.get("data", "")),
         ("trials", ", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "none"),
     ]
+    folds = int(study.user_attrs.get("cv", 1))
+    rows.append(("validation", f"{folds}-fold cross-validation" if folds > 1 else "one split"))
     if _complete(study):
         best = study.best_trial
-        rows.append(("best", f"trial #{best.number}: {best.value:.6g}"))
+        rows.append(("best", f"trial #{best.number}: {_value(best)}"))
         rows.append(("best parameters", _params_text(real_params(best))))
     baseline = find_baseline(study)
     if baseline is not None and baseline.value is not None:
-        rows.append(("baseline", f"trial #{baseline.number}: {baseline.value:.6g}"))
+        rows.append(("baseline", f"trial #{baseline.number}: {_value(baseline)}"))
+    refit = study.user_attrs.get(REFIT_ATTR)
+    if refit:
+        rows.append(
+            (
+                "refit model",
+                f"trial #{refit['trial']} retrained on {refit['rows']} rows; "
+                f"test {study.user_attrs.get('metric', 'value')} {refit['test']:.6g}",
+            )
+        )
     cells = "".join(
         f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows
     )
     return f"<table class='summary'>{cells}</table>"
+
+
+def _value(trial: FrozenTrial) -> str:
+    """A trial's value; with folds, their mean with the spread over folds."""
+    spread = fold_spread(trial)
+    if spread is None:
+        return f"{trial.value:.6g}"
+    folds = len(trial.user_attrs[FOLD_SCORES_ATTR])
+    return f"{trial.value:.6g} ± {spread:.4g} over {folds} folds"
 
 
 def _params_text(params: dict[str, Any]) -> str:

@@ -13,12 +13,19 @@ import optuna
 
 from search.stores._lookup import (
     find_baseline,
+    fold_spread,
     latest_parent_run,
     open_existing,
     real_params,
     require_best,
 )
-from search.stores._names import BASELINE_ATTR, FAIL_REASON_ATTR, MODEL_URI_ATTR, RUN_ID_ATTR
+from search.stores._names import (
+    BASELINE_ATTR,
+    FAIL_REASON_ATTR,
+    MODEL_URI_ATTR,
+    REFIT_ATTR,
+    RUN_ID_ATTR,
+)
 from search.stores._tracking import tracking_client
 from spaces import check_choice
 
@@ -88,6 +95,12 @@ def best_record(study: optuna.Study, tracking_uri: str | None = None) -> dict[st
         "model_uri": best.user_attrs.get(MODEL_URI_ATTR),
         "params": real_params(best),
     }
+    spread = fold_spread(best)
+    if spread is not None:  # cross-validated: the spread over folds, and the refit model
+        record["value_std"] = spread
+        refit = study.user_attrs.get(REFIT_ATTR) or {}
+        if refit.get("trial") == best.number:
+            record.update(model_uri=refit["model_uri"], refit_rows=refit["rows"])
     parent = latest_parent_run(study.study_name, tracking_uri) if tracking_uri else None
     if parent is not None and parent.data.tags.get("tune.best_trial") == str(best.number):
         record["test_value"] = parent.data.metrics.get(f"test_{metric}")
