@@ -7,23 +7,14 @@ from typing import Any
 
 import keras
 
+from objectives._augment import augment_layers
 from objectives._metrics import Metric
+from objectives._optimizers import OPTIMIZERS, make_optimizer
+from objectives._recurrent import recurrent_layers
+from objectives._transfer import base_layers
 from spaces import TASK_TABLE, ConfigError, Problem, check_choice
 
-OPTIMIZERS: dict[str, Callable[[float], keras.optimizers.Optimizer]] = {
-    "adam": lambda lr: keras.optimizers.Adam(learning_rate=lr),
-    "adamw": lambda lr: keras.optimizers.AdamW(learning_rate=lr),
-    # Plain SGD stalls on most of this space; the lecture's SGD has momentum.
-    "sgd": lambda lr: keras.optimizers.SGD(learning_rate=lr, momentum=0.9),
-    "rmsprop": lambda lr: keras.optimizers.RMSprop(learning_rate=lr),
-    "nadam": lambda lr: keras.optimizers.Nadam(learning_rate=lr),
-}
-
-
-def make_optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimizer:
-    """An optimizer by name; an unknown name fails with the list of valid ones."""
-    check_choice("optimizer", name, OPTIMIZERS)
-    return OPTIMIZERS[name](learning_rate)
+__all__ = ["BUILDERS", "OPTIMIZERS", "build_model", "loss_weight", "make_optimizer"]
 
 
 def build_dense(params: dict[str, Any], problem: Problem) -> keras.Sequential:
@@ -32,7 +23,8 @@ def build_dense(params: dict[str, Any], problem: Problem) -> keras.Sequential:
 
 
 def build_cnn(params: dict[str, Any], problem: Problem) -> keras.Sequential:
-    """Convolution blocks over the image the flat inputs hold, then the dense family's head.
+    """Convolution blocks (or the base model) over the image the flat inputs hold, after the
+    augmentation, then the dense family's head.
 
     The model takes the same flat rows as the dense family (and so the same preprocessing,
     exports and predictions); its first layer folds each row back into its image.
@@ -42,7 +34,35 @@ def build_cnn(params: dict[str, Any], problem: Problem) -> keras.Sequential:
     layers: list[keras.layers.Layer] = [
         keras.Input(shape=(problem.n_inputs,)),
         keras.layers.Reshape(problem.image_shape, name="image"),
+        *augment_layers(params),
     ]
+    if problem.base is not None:
+        layers.append(base_layers(problem.base.path))
+    else:
+        layers += _conv_blocks(params)
+    return keras.Sequential(
+        [*layers, keras.layers.Flatten(name="flatten"), *_head(params, problem)]
+    )
+
+
+def build_rnn(params: dict[str, Any], problem: Problem) -> keras.Sequential:
+    """Recurrent layers (or the base model) over the sequence the flat inputs hold, then the
+    dense family's head."""
+    if problem.sequence_shape is None:
+        raise ConfigError("the rnn family needs sequences; use the dense family.")
+    layers: list[keras.layers.Layer] = [
+        keras.Input(shape=(problem.n_inputs,)),
+        keras.layers.Reshape(problem.sequence_shape, name="sequence"),
+    ]
+    if problem.base is not None:
+        layers += [base_layers(problem.base.path), keras.layers.Flatten(name="flatten")]
+    else:
+        layers += recurrent_layers(params)
+    return keras.Sequential([*layers, *_head(params, problem)])
+
+
+def _conv_blocks(params: dict[str, Any]) -> list[keras.layers.Layer]:
+    layers: list[keras.layers.Layer] = []
     for i in range(params["conv_layers"]):
         layers += [
             keras.layers.Conv2D(
@@ -55,14 +75,12 @@ def build_cnn(params: dict[str, Any], problem: Problem) -> keras.Sequential:
             ),
             keras.layers.MaxPooling2D(2, padding="same", name=f"pool_{i}"),
         ]
-    return keras.Sequential(
-        [*layers, keras.layers.Flatten(name="flatten"), *_head(params, problem)]
-    )
+    return layers
 
 
 def _head(params: dict[str, Any], problem: Problem) -> list[keras.layers.Layer]:
-    """The hidden Dense layers, the output layer the task table prescribes, and for a
-    standardised regression target the fixed layer back to its units."""
+    """The hidden Dense layers (none for a perceptron), the output layer the task table
+    prescribes, and for a standardised regression target the fixed layer back to its units."""
     layers: list[keras.layers.Layer] = []
     for i in range(params["n_layers"]):
         layers.append(
@@ -76,7 +94,14 @@ def _head(params: dict[str, Any], problem: Problem) -> list[keras.layers.Layer]:
         if params.get("dropout", 0.0) > 0:
             layers.append(keras.layers.Dropout(params["dropout"], name=f"dropout_{i}"))
     output = TASK_TABLE[problem.task].output_activation
-    layers.append(keras.layers.Dense(problem.n_outputs, activation=output, name="output"))
+    layers.append(
+        keras.layers.Dense(
+            problem.n_outputs,
+            activation=output,
+            kernel_initializer=params["initializer"],
+            name="output",
+        )
+    )
     if _standardises(problem):
         # The network predicts a standardised target; this fixed layer (no weights) maps
         # it back, so the model, its exports and every metric are in the target's units.
@@ -111,6 +136,7 @@ def loss_weight(loss: str, problem: Problem) -> float:
 BUILDERS: dict[str, Callable[[dict[str, Any], Problem], keras.Model]] = {
     "dense": build_dense,
     "cnn": build_cnn,
+    "rnn": build_rnn,
 }
 
 

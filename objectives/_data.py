@@ -11,12 +11,15 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from objectives._arrays import TARGETS_ATTR
 from objectives._fingerprint import DataFingerprint, fingerprint
 from objectives._images import IMAGE_SUFFIXES, image_shape
 from objectives._preprocess import Preprocessor
-from objectives._sources import BUILTINS, TARGETS_ATTR, load_frame
+from objectives._sequences import sequence_shape
+from objectives._sources import BUILTIN_IMAGES, BUILTINS, load_frame
 from objectives._task import TargetEncoding, infer_task
-from spaces import ConfigError, DataError, Problem
+from objectives._transfer import check_fits
+from spaces import BaseModel, ConfigError, DataError, Problem
 
 MIN_ROWS = 10
 EXAMPLE_ROWS = 5
@@ -63,7 +66,12 @@ class PreparedData:
 
 
 def prepare(
-    source: str, target: str | None = None, task: str | None = None, seed: int = 0
+    source: str,
+    target: str | None = None,
+    task: str | None = None,
+    seed: int = 0,
+    layout: str = "rows",
+    base: BaseModel | None = None,
 ) -> PreparedData:
     """Load, split (stratified for classes), and preprocess a dataset.
 
@@ -72,13 +80,15 @@ def prepare(
         target: Target column; a comma-separated list means multi-label. Default: last column.
         task: Forces the task instead of inferring it.
         seed: Seed of the splits.
+        layout: How the family reads an example: rows, images or sequences (spaces.LAYOUTS).
+        base: A base model to transfer from; it must take the data's shape.
     """
     if Path(source).suffix.lower() in IMAGE_SUFFIXES:
         raise DataError(
             f"'{source}' is one image, something to predict; to search, give a folder of "
             "images with one subfolder per class."
         )
-    frame = load_frame(source)
+    frame = load_frame(source, layout=layout)
     whole = fingerprint(frame, source, builtin=source in BUILTINS)
     columns = target_columns(frame, target)
     frame, notes = _drop_missing_targets(frame, columns)
@@ -104,13 +114,24 @@ def prepare(
         n_outputs=encoding.n_outputs,
         min_abs_target=_min_abs_target(frame, encoding),
         **target_standardisation(splits.y_train, encoding.task),
-        image_shape=image_shape(preprocessor.columns),
+        image_shape=_image_shape(source, preprocessor.columns, layout),
+        sequence_shape=sequence_shape(preprocessor.columns),
+        base=base,
     )
+    if base is not None:
+        check_fits(base, problem)
     example = train[preprocessor.columns].head(EXAMPLE_ROWS).reset_index(drop=True)
     rest = pd.concat([train, val])
     return PreparedData(
         splits, problem, encoding, preprocessor, reason, whole, example, rest, test, tuple(notes)
     )
+
+
+def _image_shape(source: str, columns: list[str], layout: str) -> tuple[int, int, int] | None:
+    # A built-in such as digits stays rows, but knows its images for the cnn family.
+    if layout == "images" and source in BUILTIN_IMAGES:
+        return BUILTIN_IMAGES[source]
+    return image_shape(columns)
 
 
 def target_columns(frame: pd.DataFrame, target: str | None) -> list[str]:

@@ -1,7 +1,7 @@
 """Cross-validation folds of the non-test rows, and the refit split of all of them.
 
-Each fold fits its own preprocessing (imputation, standardisation, one-hot encoding, the
-regression target's scale) on its own training rows only, so no statistic of a fold's
+Each fold fits its own preprocessing (imputation, standardisation, per feature for
+sequences, one-hot encoding, the regression target's scale) on its own training rows only, so no statistic of a fold's
 validation rows reaches its model. The test split is the one `prepare` set aside; it is
 scored once, by the refit model.
 """
@@ -15,7 +15,6 @@ import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold
 
 from objectives._data import PreparedData, Splits, split_arrays, target_standardisation
-from objectives._images import image_shape
 from objectives._preprocess import Preprocessor
 from spaces import ConfigError, Problem
 
@@ -88,10 +87,10 @@ def _fold(data: PreparedData, train: pd.DataFrame, val: pd.DataFrame) -> Fold:
     )
     x_test, y_test = split_arrays(data.test, preprocessor, encoding)
     splits = Splits(x_train, y_train, x_val, y_val, x_test, y_test)
+    # Images and sequences are all numeric, so their width and shape stay the data's.
     problem = replace(
         data.problem,
         n_inputs=preprocessor.width,
-        image_shape=image_shape(preprocessor.columns),
         **{
             "target_center": 0.0,
             "target_scale": 1.0,

@@ -7,12 +7,13 @@ pickles: loading an export never runs code that came with it.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from objectives._sequences import sequence_shape
 from spaces import DataError
 
 # Beyond this many distinct values a text column keeps only its most frequent categories;
@@ -51,7 +52,14 @@ class Preprocessor:
 
     @classmethod
     def fit(cls, frame: pd.DataFrame) -> Preprocessor:
-        """Fit on the training split's feature columns."""
+        """Fit on the training split's feature columns.
+
+        Sequences are standardised per feature: every step of a feature shares one mean and
+        scale, so the steps keep their order of magnitude relative to each other.
+        """
+        shape = sequence_shape([str(c) for c in frame.columns])
+        if shape is not None:
+            return cls(numeric=_fit_sequence(frame, shape[1]), categorical=())
         numeric, categorical = [], []
         for name in frame.columns:
             column = frame[name]
@@ -117,6 +125,17 @@ def _fit_numeric(name: str, column: pd.Series) -> NumericColumn:
             f"{filled.abs().max():.3g}); rescale that column."
         )
     return NumericColumn(name=name, fill=fill, mean=mean, scale=scale or 1.0)
+
+
+def _fit_sequence(frame: pd.DataFrame, features: int) -> tuple[NumericColumn, ...]:
+    values = frame.to_numpy(dtype=np.float64).reshape(len(frame), -1, features)
+    stats = [
+        _fit_numeric(f"feature {f}", pd.Series(values[:, :, f].ravel())) for f in range(features)
+    ]
+    # Columns are step-major: column i holds feature i % features.
+    return tuple(
+        replace(stats[i % features], name=str(name)) for i, name in enumerate(frame.columns)
+    )
 
 
 def _fit_categorical(name: str, column: pd.Series) -> CategoricalColumn:

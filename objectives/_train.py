@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from objectives._data import Splits
 from objectives._metrics import Metric
+from objectives._transfer import fine_tune, phases
 from objectives._validation import EpochValidation
 from spaces import TrialFailed
 
@@ -58,23 +59,33 @@ def train_model(
     if metric is not None and task is not None:
         validation = [EpochValidation(splits.x_val, splits.y_val, metric, task)]
     steps = params["epochs"] * math.ceil(len(splits.x_train) / params["batch_size"])
-    # Tracing the train step costs a few hundred ms a model; up to EAGER_MAX_STEPS steps,
-    # running eagerly is faster (bench/train_input.py).
-    model.run_eagerly = steps <= EAGER_MAX_STEPS
-    history = model.fit(
-        **_training_inputs(splits, params["batch_size"]),
-        validation_data=None
-        if validation or not len(splits.x_val)
-        else (splits.x_val, splits.y_val),
-        epochs=params["epochs"],
-        callbacks=[StopOnNaN(), *validation, *(callbacks or [])],
-        verbose=0,
-    )
-    losses = history.history.get("loss", [])
+    history: dict[str, list[float]] = {}
+    for first, end, tuning in phases(params):
+        if tuning:
+            fine_tune(model, params)
+        # Tracing the train step costs a few hundred ms a model; up to EAGER_MAX_STEPS
+        # steps, running eagerly is faster (bench/train_input.py).
+        model.run_eagerly = steps <= EAGER_MAX_STEPS
+        fitted = model.fit(
+            **_training_inputs(splits, params["batch_size"]),
+            validation_data=None
+            if validation or not len(splits.x_val)
+            else (splits.x_val, splits.y_val),
+            initial_epoch=first,
+            epochs=end,
+            callbacks=[StopOnNaN(), *validation, *(callbacks or [])],
+            verbose=0,
+        )
+        for key, values in fitted.history.items():
+            history.setdefault(key, []).extend(values)
+        _check_finite(history.get("loss", []))
+    return history
+
+
+def _check_finite(losses: list[float]) -> None:
     for epoch, loss in enumerate(losses):
         if not math.isfinite(loss):
             raise TrialFailed(f"loss became {loss} at epoch {epoch}; training diverged")
-    return history.history
 
 
 def _training_inputs(splits: Splits, batch_size: int) -> dict[str, Any]:

@@ -41,7 +41,17 @@ def cli(ctx: click.Context, debug: bool) -> None:
     help="Target column; a comma-separated list means multi-label. Default: last column.",
 )
 @click.option("--task", type=click.Choice(TASKS), help="Override the inferred task.")
-@click.option("--space", type=click.Choice(sorted(SPACES)), help="Model family. Default: dense.")
+@click.option(
+    "--space",
+    type=click.Choice(["auto", *sorted(SPACES)]),
+    help="Model family. Default: auto: rows dense, images cnn, sequences rnn (.npz x "
+    "(N, T, F)); a rerun keeps the study's family.",
+)
+@click.option(
+    "--base-model",
+    help="Transfer learning: a .keras model whose layers up to its last hidden one become a "
+    "frozen base under the searched head (images or sequences).",
+)
 @click.option("--study", help="Study name. Default: derived from the data.")
 @store_options
 @click.option(

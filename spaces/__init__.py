@@ -3,7 +3,7 @@
 A space is a function from an Optuna trial (and what is known of the data) to a plain dict.
 """
 
-from spaces._config import ACTIVATIONS, INITIALIZERS, OPTIMIZERS, SpaceConfig
+from spaces._config import ACTIVATIONS, CELLS, INITIALIZERS, OPTIMIZERS, SpaceConfig
 from spaces._errors import (
     ConfigError,
     DataError,
@@ -13,8 +13,8 @@ from spaces._errors import (
     check_choice,
     first_line,
 )
-from spaces._problem import Problem
-from spaces._registry import SPACES, SpaceFamily, get_space
+from spaces._problem import BaseModel, Problem
+from spaces._registry import FAMILY_BY_BASE_RANK, LAYOUTS, SPACES, SpaceFamily, get_space
 from spaces._rules import (
     LOSSES_BY_TASK,
     ROBUST_TO_OUTLIERS,
@@ -28,13 +28,17 @@ from spaces._rules import (
 
 __all__ = [
     "ACTIVATIONS",
+    "CELLS",
+    "FAMILY_BY_BASE_RANK",
     "INITIALIZERS",
+    "LAYOUTS",
     "LOSSES_BY_TASK",
     "OPTIMIZERS",
     "ROBUST_TO_OUTLIERS",
     "SPACES",
     "TASKS",
     "TASK_TABLE",
+    "BaseModel",
     "ConfigError",
     "DataError",
     "Problem",

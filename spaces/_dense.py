@@ -1,4 +1,8 @@
-"""The dense (MLP) family: a trial and a problem in, a plain dict of parameters out."""
+"""The dense (MLP) family, and the head and training choices every family shares.
+
+A trial samples only what its model uses: without hidden layers (a perceptron: the output
+layer straight on the inputs) there are no widths, no dropout and no hidden activation.
+"""
 
 from __future__ import annotations
 
@@ -16,29 +20,16 @@ from spaces._rules import TASK_TABLE, units_range, valid_losses
 def dense_space(
     trial: optuna.trial.BaseTrial, problem: Problem, config: SpaceConfig
 ) -> dict[str, Any]:
-    """Sample one MLP configuration.
+    """Sample one MLP configuration: the head, then the training choices.
 
     Widths are sampled as exponents (`log2_units_{i}`) because Optuna cannot combine a log
     scale with a step; the real width is returned as `units_{i}`.
 
     Returns:
-        A dict with n_layers, units_{i}, initializer, activation, dropout, optimizer,
-        learning_rate, batch_size, epochs and loss.
+        A dict with n_layers, units_{i}, activation and dropout (with hidden layers only),
+        initializer, optimizer, learning_rate, batch_size, epochs and loss.
     """
-    low, high = _log2_units_bounds(problem, config)
-    n_layers = trial.suggest_int("n_layers", *config.n_layers)
-    params: dict[str, Any] = {"n_layers": n_layers}
-    for i in range(n_layers):
-        params[f"units_{i}"] = 2 ** trial.suggest_int(f"log2_units_{i}", low, high)
-    params["initializer"] = trial.suggest_categorical("initializer", config.initializers)
-    params["activation"] = trial.suggest_categorical("activation", config.activations)
-    params["dropout"] = trial.suggest_float("dropout", *config.dropout)
-    params["optimizer"] = trial.suggest_categorical("optimizer", config.optimizers)
-    params["learning_rate"] = trial.suggest_float("learning_rate", *config.learning_rate, log=True)
-    params["batch_size"] = trial.suggest_categorical("batch_size", config.batch_sizes)
-    params["epochs"] = trial.suggest_int("epochs", *config.epochs)
-    params["loss"] = trial.suggest_categorical("loss", task_losses(problem, config))
-    return params
+    return {**head_space(trial, problem, config), **training_space(trial, problem, config)}
 
 
 def dense_baseline(problem: Problem, config: SpaceConfig) -> dict[str, Any]:
@@ -48,23 +39,73 @@ def dense_baseline(problem: Problem, config: SpaceConfig) -> dict[str, Any]:
     loss. Values the config excludes are clamped into it, so the baseline is always a point
     of the searched space.
     """
+    return {**head_baseline(problem, config), **training_baseline(problem, config)}
+
+
+def head_space(
+    trial: optuna.trial.BaseTrial,
+    problem: Problem,
+    config: SpaceConfig,
+    *,
+    has_activation: bool = False,
+) -> dict[str, Any]:
+    """The hidden Dense layers before the output layer: n_layers (0 is allowed), widths,
+    and, with hidden layers, the dropout and (unless the family sampled it) the activation."""
+    low, high = _log2_units_bounds(problem, config)
+    n_layers = trial.suggest_int("n_layers", *config.n_layers)
+    params: dict[str, Any] = {"n_layers": n_layers}
+    for i in range(n_layers):
+        params[f"units_{i}"] = 2 ** trial.suggest_int(f"log2_units_{i}", low, high)
+    if n_layers:
+        if not has_activation:
+            params["activation"] = trial.suggest_categorical("activation", config.activations)
+        params["dropout"] = trial.suggest_float("dropout", *config.dropout)
+    return params
+
+
+def training_space(
+    trial: optuna.trial.BaseTrial, problem: Problem, config: SpaceConfig
+) -> dict[str, Any]:
+    """The choices every model trains with: initializer, optimizer, learning rate, batch
+    size, epochs and one of the task's losses."""
+    return {
+        "initializer": trial.suggest_categorical("initializer", config.initializers),
+        "optimizer": trial.suggest_categorical("optimizer", config.optimizers),
+        "learning_rate": trial.suggest_float("learning_rate", *config.learning_rate, log=True),
+        "batch_size": trial.suggest_categorical("batch_size", config.batch_sizes),
+        "epochs": trial.suggest_int("epochs", *config.epochs),
+        "loss": trial.suggest_categorical("loss", task_losses(problem, config)),
+    }
+
+
+def head_baseline(
+    problem: Problem, config: SpaceConfig, *, has_activation: bool = False
+) -> dict[str, Any]:
+    """The textbook head as Optuna parameters: two layers of n0 (clamped into the config)."""
     low, high = _log2_units_bounds(problem, config)
     log2_n0 = min(max(int(math.log2(problem.n0)), low), high)
-    losses = task_losses(problem, config)
+    n_layers = clamp(2, config.n_layers)
+    # Only the layers that exist: a width for a missing layer is no point of the space.
+    params: dict[str, Any] = {"n_layers": n_layers}
+    params.update({f"log2_units_{i}": log2_n0 for i in range(n_layers)})
+    if n_layers:
+        if not has_activation:
+            params["activation"] = prefer("relu", config.activations)
+        params["dropout"] = config.dropout[0]
+    return params
+
+
+def training_baseline(problem: Problem, config: SpaceConfig) -> dict[str, Any]:
+    """The textbook training: glorot_uniform, adam at 1e-3, batches of 32, the most epochs
+    and the task's canonical loss."""
     canonical = TASK_TABLE[problem.task].loss
-    n_layers = min(max(2, config.n_layers[0]), config.n_layers[1])
     return {
-        "n_layers": n_layers,
-        # Only the layers that exist: a width for a missing layer is no point of the space.
-        **{f"log2_units_{i}": log2_n0 for i in range(n_layers)},
-        "initializer": _prefer("glorot_uniform", config.initializers),
-        "activation": _prefer("relu", config.activations),
-        "dropout": config.dropout[0],
-        "optimizer": _prefer("adam", config.optimizers),
+        "initializer": prefer("glorot_uniform", config.initializers),
+        "optimizer": prefer("adam", config.optimizers),
         "learning_rate": min(max(1e-3, config.learning_rate[0]), config.learning_rate[1]),
-        "batch_size": _prefer(32, config.batch_sizes),
+        "batch_size": prefer(32, config.batch_sizes),
         "epochs": config.epochs[1],
-        "loss": _prefer(canonical, losses),
+        "loss": prefer(canonical, task_losses(problem, config)),
     }
 
 
@@ -82,10 +123,16 @@ def task_losses(problem: Problem, config: SpaceConfig) -> tuple[str, ...]:
     return chosen
 
 
+def clamp(value: int, bounds: tuple[int, int]) -> int:
+    """`value` moved into [low, high]."""
+    return min(max(value, bounds[0]), bounds[1])
+
+
+def prefer(value: Any, choices: tuple[Any, ...]) -> Any:
+    """`value` if the choices hold it, else the first choice."""
+    return value if value in choices else choices[0]
+
+
 def _log2_units_bounds(problem: Problem, config: SpaceConfig) -> tuple[int, int]:
     low, high = config.units or units_range(problem.n0)
     return int(math.log2(low)), int(math.log2(high))
-
-
-def _prefer(value: Any, choices: tuple[Any, ...]) -> Any:
-    return value if value in choices else choices[0]

@@ -9,6 +9,21 @@ from spaces._rules import TASKS, power_of_two_rule
 
 
 @dataclass(frozen=True)
+class BaseModel:
+    """A user's trained model whose layers up to its last hidden one become a frozen base.
+
+    Args:
+        path: The `.keras` file, absolute.
+        input_shape: What one example is to it: (height, width, channels) or (steps, features).
+        layers: How many layers (beyond its input) the base keeps, for the unfreeze range.
+    """
+
+    path: str
+    input_shape: tuple[int, ...]
+    layers: int
+
+
+@dataclass(frozen=True)
 class Problem:
     """The shape of a learning problem as the spaces and the model builder see it.
 
@@ -23,6 +38,9 @@ class Problem:
             values inside and still predicts in the target's own units.
         image_shape: Height, width and channels when the inputs are the pixels of images
             (row-major, channels last); None otherwise. Convolutional families need it.
+        sequence_shape: Steps and features per step when the inputs are sequences
+            (step-major); None otherwise. Recurrent families need it.
+        base: A pre-trained model to transfer from, or None.
     """
 
     task: str
@@ -32,6 +50,8 @@ class Problem:
     target_center: float = 0.0
     target_scale: float = 1.0
     image_shape: tuple[int, int, int] | None = None
+    sequence_shape: tuple[int, int] | None = None
+    base: BaseModel | None = None
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -46,6 +66,10 @@ class Problem:
         if self.image_shape is not None and math.prod(self.image_shape) != self.n_inputs:
             raise ValueError(
                 f"image_shape {self.image_shape} must hold n_inputs={self.n_inputs} values."
+            )
+        if self.sequence_shape is not None and math.prod(self.sequence_shape) != self.n_inputs:
+            raise ValueError(
+                f"sequence_shape {self.sequence_shape} must hold n_inputs={self.n_inputs} values."
             )
 
     @property

@@ -38,9 +38,15 @@ def test_every_space_builds_and_trains_one_epoch_for_every_task_it_claims(
     name: str, task: str, seed: int
 ) -> None:
     family = SPACES[name]
-    # The four inputs are also a 2x2 image, for the families that need images.
+    # The four inputs are also a 2x2 image and 2 steps of 2 features, for the families
+    # that need images or sequences.
     problem = Problem(
-        task, n_inputs=4, n_outputs=_OUTPUTS[task], min_abs_target=0.5, image_shape=(2, 2, 1)
+        task,
+        n_inputs=4,
+        n_outputs=_OUTPUTS[task],
+        min_abs_target=0.5,
+        image_shape=(2, 2, 1),
+        sequence_shape=(2, 2),
     )
     # A sampled (not hand-written) point of the space, from a real in-memory study.
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))

@@ -16,12 +16,13 @@ from search.run._launcher import JobFactory, Launcher
 from search.run._loop import optimize_here
 from search.run._progress import Progress
 from search.run._refit import Refit, refit_best
-from search.run._setup import Setup, make_setup, open_stores, open_study
+from search.run._setup import Setup, make_setup, open_stores, open_study, stored_family
 from search.run._spec import StudySpec
+from search.stores._first_open import store_lock
 from search.stores._lookup import best_trial, find_baseline, fold_spread
 from search.stores._names import FOLD_SCORES_ATTR, MODEL_URI_ATTR, PARAMS_ATTR
 from search.stores._recovery import owner_tag, recover
-from search.stores._storage import mask_url
+from search.stores._storage import mask_url, reach, sqlite_path
 from search.stores._tracking import StudyRun, ensure_experiment
 from search.stores._writer import BackgroundWriter
 from search.view._report import log_report
@@ -68,10 +69,14 @@ def run(
         show_progress: Draw a progress bar on stderr.
         announce: Receives the lines worth telling before the trials start.
     """
-    setup = make_setup(spec)
+    setup = make_setup(spec, stored_family(spec))
     _announce_setup(setup, announce)
+    # Both servers answer before either store is created, so a refused run leaves nothing.
+    reach(setup.storage_url, "--storage")
+    reach(setup.tracking_uri, "--tracking-uri")
     storage, client = open_stores(setup)
-    study = open_study(setup, storage)
+    with store_lock(sqlite_path(setup.storage_url)):  # one textbook trial, however many start
+        study = open_study(setup, storage)
     experiment_id = ensure_experiment(client, setup.study_name, setup.tracking_uri)
     recovered = recover(study, client, experiment_id)
     if recovered:
@@ -109,14 +114,17 @@ def _writer(setup: Setup) -> BackgroundWriter | None:
 def _announce_setup(setup: Setup, announce: Callable[[str], None]) -> None:
     problem = setup.data.problem
     announce(f"Task: {problem.task} ({setup.data.task_reason})")
+    announce(f"Family: {setup.choice.family} ({setup.choice.reason})")
     announce(
         f"Inputs: {problem.n_inputs}; power-of-two rule gives n0 = {problem.n0}; "
         f"metric: {setup.metric.name} ({setup.metric.direction})"
     )
     if setup.spec.cv != 1:
         announce(f"Validation: {setup.validation.describe()}")
-    for note in (*setup.data.notes, *filter(None, [setup.validation.note])):
+    for note in setup.notes:
         announce(f"Note: {note}")
+    for warning in setup.warnings:
+        announce(f"Warning: {warning}")
 
 
 def _close_after_stop(

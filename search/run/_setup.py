@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -11,21 +11,36 @@ import optuna
 from mlflow import MlflowClient
 from mlflow.entities import DatasetInput
 
-from objectives import BUILTINS, Metric, PreparedData, get_metric, prepare
+from objectives import (
+    BUILTINS,
+    FamilyChoice,
+    Metric,
+    PreparedData,
+    choose_family,
+    get_metric,
+    load_base,
+    prepare,
+)
 from search.run._folds import Validation, plan_validation
 from search.run._pruners import make_pruner
 from search.run._samplers import make_sampler
-from search.run._spec import StudySpec
+from search.run._spec import AUTO, StudySpec
 from search.stores._lineage import dataset_input
 from search.stores._lookup import find_baseline
 from search.stores._names import BASELINE_ATTR, DEFAULT_STORAGE, DEFAULT_TRACKING_URI, SCHEMA_ATTR
 from search.stores._recovery import StaleTrialHandler
-from search.stores._storage import mask_url, open_storage
+from search.stores._storage import mask_url, open_storage, sqlite_path
 from search.stores._tracking import connect
 from spaces import ConfigError, SpaceFamily, get_space
 
 # What a study made before an identity attribute was recorded is taken to have had.
-IDENTITY_DEFAULTS: dict[str, Any] = {"cv": 1}
+IDENTITY_DEFAULTS: dict[str, Any] = {"cv": 1, "base_model": ""}
+# The `[space.*]` tables each family reads; with a base model, `transfer` replaces its own.
+FAMILY_TABLES: dict[str, tuple[str, ...]] = {
+    "dense": (),
+    "cnn": ("cnn", "augment"),
+    "rnn": ("rnn",),
+}
 # With folds, a trial reports one step per fold: the median pruner may judge after two.
 CV_WARMUP_STEPS = 1
 
@@ -43,6 +58,24 @@ class Setup:
     tracking_uri: str
     baseline: dict[str, Any]
     validation: Validation
+    choice: FamilyChoice
+
+    @property
+    def base_model(self) -> str:
+        """The base model's absolute path, or '' without one."""
+        base = self.data.problem.base
+        return base.path if base is not None else ""
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the user is told before the trials: the data's, the config's and the folds'."""
+        config = self.spec.space_config
+        return (*self.data.notes, *config.notes, *filter(None, [self.validation.note]))
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What in the settings is ignored: family tables that the searched family does not read."""
+        return tuple(unused_tables(self))
 
     @property
     def identity(self) -> dict[str, Any]:
@@ -56,8 +89,9 @@ class Setup:
             "target": ",".join(self.data.encoding.columns),
             "task": self.data.problem.task,
             "metric": self.metric.name,
-            "space": self.spec.space,
+            "space": self.choice.family,
             "cv": self.validation.k,
+            "base_model": self.base_model,
         }
 
     def inputs(self) -> list[DatasetInput]:
@@ -83,6 +117,9 @@ class Setup:
             "tune.storage": mask_url(self.storage_url),
             "tune.cv": self.validation.k,
             "tune.cv_reason": self.validation.reason,
+            "tune.space": self.choice.family,
+            "tune.space_reason": self.choice.reason,
+            **({"tune.base_model": self.base_model} if self.base_model else {}),
         }
 
     def pruner(self) -> optuna.pruners.BasePruner:
@@ -90,17 +127,28 @@ class Setup:
         return make_pruner(self.spec.pruner, CV_WARMUP_STEPS if self.validation.crossed else None)
 
 
-def make_setup(spec: StudySpec) -> Setup:
-    """Check the spec against the data. Raises before any study or run exists."""
-    data = prepare(spec.data, spec.target, spec.task, spec.seed)
+def make_setup(spec: StudySpec, stored_family: str | None = None) -> Setup:
+    """Check the spec against the data. Raises before any study or run exists.
+
+    Args:
+        stored_family: The family of the existing study of this name (see `stored_family`);
+            with `--space auto` it is kept, so a study goes on as it was made.
+    """
+    base = load_base(spec.base_model) if spec.base_model else None
+    if stored_family and spec.space == AUTO and base is None:
+        choice = FamilyChoice(stored_family, "the study's own family, kept on a rerun")
+    else:
+        choice = choose_family(spec.data, spec.space, base)
+    family = get_space(choice.family)
+    data = prepare(spec.data, spec.target, spec.task, spec.seed, family.layout, base)
     metric = get_metric(spec.metric, data.problem.task)
-    family = get_space(spec.space)
     if data.problem.task not in family.tasks:
-        raise ConfigError(f"space '{spec.space}' does not serve {data.problem.task} tasks.")
+        raise ConfigError(f"space '{choice.family}' does not serve {data.problem.task} tasks.")
     baseline = family.baseline(data.problem, spec.effective_space)
     make_sampler(spec.sampler, spec.seed)  # fails early where a sampler's extra is missing
     return Setup(
-        spec=spec,
+        # Workers get the family itself: `auto` is resolved once, here.
+        spec=replace(spec, space=choice.family),
         data=data,
         metric=metric,
         family=family,
@@ -109,7 +157,40 @@ def make_setup(spec: StudySpec) -> Setup:
         tracking_uri=spec.tracking_uri or DEFAULT_TRACKING_URI,
         baseline=baseline,
         validation=plan_validation(spec.cv, data),
+        choice=choice,
     )
+
+
+def stored_family(spec: StudySpec) -> str | None:
+    """The family an existing study of the spec's name was made with, when `--space auto`
+    must keep it; None for a new study or an explicit `--space`. Reads, never writes."""
+    url = spec.storage or DEFAULT_STORAGE
+    path = sqlite_path(url)
+    if spec.space != AUTO or (path is not None and not path.is_file()):
+        return None
+    name = spec.study or default_study_name(spec.data, spec.target)
+    try:
+        storage = optuna.storages.RDBStorage(
+            url, skip_compatibility_check=True, skip_table_creation=True
+        )
+        attrs = storage.get_study_user_attrs(storage.get_study_id_from_name(name))
+    except Exception:  # no such study, or a store that opening it properly will explain
+        return None
+    space = attrs.get("space")
+    return str(space) if space else None
+
+
+def unused_tables(setup: Setup) -> list[str]:
+    """Warnings for `[space.*]` tables that the searched family does not read."""
+    family = setup.choice.family
+    used = set(FAMILY_TABLES.get(family, ()))
+    if setup.data.problem.base is not None:
+        used = (used - {family}) | {"transfer"}
+    return [
+        f"[space.{name}] is set, but the {family} family is searched "
+        f"{'with' if setup.base_model else 'without'} a base model; its keys are ignored"
+        for name in sorted(setup.spec.space_config.tables - used)
+    ]
 
 
 def data_reference(data: str) -> str:

@@ -14,7 +14,8 @@ from search.run._samplers import SAMPLERS
 from spaces import SPACES, TASKS, ConfigError, SpaceConfig, check_choice
 
 _FILE_TABLES = ("study", "space")
-# `cv = "auto"`: cross-validation where the rows are few (search/run/_setup.py decides).
+# `cv = "auto"`: cross-validation where the rows are few (search/run/_setup.py decides);
+# `space = "auto"`: the family the data's shape calls for (objectives/_layout.py).
 AUTO = "auto"
 # NumPy's generators take seeds below 2**32, and each trial seeds Keras with seed + number;
 # below 2**31 leaves room for as many trials as a study can hold.
@@ -33,7 +34,9 @@ class StudySpec:
     tracking_uri: str | None = None
     sampler: str = "tpe"
     pruner: str = "median"
-    space: str = "dense"
+    # A family, or auto: the data's shape decides, and a rerun keeps the study's family.
+    space: str = "auto"
+    base_model: str | None = None
     metric: str | None = None
     trials: int = 20
     timeout: float | None = None
@@ -50,7 +53,7 @@ class StudySpec:
     def __post_init__(self) -> None:
         check_choice("sampler", self.sampler, SAMPLERS)
         check_choice("pruner", self.pruner, PRUNERS)
-        check_choice("space", self.space, SPACES)
+        check_choice("space", self.space, (AUTO, *SPACES))
         if self.task is not None:
             check_choice("task", self.task, TASKS)
         _positive("trials", self.trials)
@@ -70,6 +73,8 @@ class StudySpec:
             raise ConfigError(
                 f"cv must be at least 1 (1 is a single validation split), but got cv={self.cv}."
             )
+        if self.base_model is not None and not self.base_model.strip():
+            raise ConfigError("base_model must be a path to a .keras file, but got base_model=''.")
         if self.study is not None and not self.study.strip():
             raise ConfigError("study must be a non-empty name, but got study=''.")
 

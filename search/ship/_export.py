@@ -25,6 +25,7 @@ from objectives import (
     Metric,
     PreparedData,
     get_metric,
+    load_base,
     prepare,
     score,
 )
@@ -34,7 +35,7 @@ from search.stores._lookup import load_study, open_existing, real_params, requir
 from search.stores._names import RUN_ID_ATTR
 from search.stores._storage import mask_text
 from search.stores._tracking import tracking_client
-from spaces import ConfigError, DataError, TuneError, first_line
+from spaces import ConfigError, DataError, TuneError, first_line, get_space
 
 # The exported model must score what its trial logged; anything beyond float noise means
 # the data or the preprocessing changed since the study ran.
@@ -101,11 +102,15 @@ def describe(meta: dict[str, Any]) -> str:
 
 
 def replay_data(study: optuna.Study) -> PreparedData:
-    """The study's data, split and preprocessed exactly as when the study ran."""
+    """The study's data, split and preprocessed exactly as when the study ran, read the way its
+    family reads it (studies made before families chose a reading were dense)."""
     attrs = study.user_attrs
     source = str(attrs["data"])
+    layout = get_space(str(attrs.get("space", "dense"))).layout
+    base = load_base(str(attrs["base_model"])) if attrs.get("base_model") else None
+    seed = int(attrs.get("seed", 0))
     try:
-        data = prepare(source, attrs.get("target"), attrs.get("task"), int(attrs.get("seed", 0)))
+        data = prepare(source, attrs.get("target"), attrs.get("task"), seed, layout, base)
     except DataError as exc:
         raise DataError(f"cannot reload the study's data '{source}': {exc}") from exc
     stored = json.loads(attrs["schema"])["preprocessor"]

@@ -17,7 +17,14 @@ import keras
 import numpy as np
 import pandas as pd
 
-from objectives import Preprocessor, TargetEncoding, image_shape, load_frame, predict
+from objectives import (
+    Preprocessor,
+    TargetEncoding,
+    image_shape,
+    load_frame,
+    predict,
+    sequence_shape,
+)
 from objectives._images import FILES_ATTR as IMAGE_FILES_ATTR
 from search.stores._storage import mask_text, sqlite_path
 from spaces import ConfigError, DataError, first_line
@@ -80,17 +87,19 @@ class Predictor:
         return TargetEncoding(meta["task"], tuple(meta["target"]), tuple(meta["classes"]))
 
     def as_rows(self, model_input: pd.DataFrame | np.ndarray) -> pd.DataFrame:
-        """Raw rows from a frame, or from an image tensor (N, height, width, channels).
+        """Raw rows from a frame, or from an image tensor (N, height, width, channels) or a
+        sequence tensor (N, steps, features).
 
         Raises:
-            DataError: An array whose shape is not the images' the model was trained on.
+            DataError: An array whose shape is not the images' or sequences' the model was
+                trained on.
         """
         if not isinstance(model_input, np.ndarray):
             return pd.DataFrame(model_input)
         columns = self.preprocessor.columns
-        shape = image_shape(columns)
+        shape = tensor_shape(columns)
         if shape is None or model_input.shape[1:] != shape:
-            expected = "a table of rows" if shape is None else f"images of shape (N, {shape})"
+            expected = "a table of rows" if shape is None else f"a tensor of shape (N, *{shape})"
             raise DataError(
                 f"an array of shape {model_input.shape} cannot be predicted; the model takes "
                 f"{expected}."
@@ -160,8 +169,10 @@ def predict_file(
         The number of rows written, and warnings for the user.
     """
     predictor = load_predictor(model, tracking_uri)
-    # Images are converted to the shape the model was trained on, whatever their size.
-    frame = load_frame(data, image_shape=image_shape(predictor.preprocessor.columns))
+    columns = predictor.preprocessor.columns
+    # Images are converted to the shape the model was trained on, whatever their size; an
+    # .npz file's x is read as the model's examples were: rows, images or sequences.
+    frame = load_frame(data, image_shape=image_shape(columns), layout=input_layout(columns))
     predictions, warnings = predictor.predict(frame)
     if IMAGE_FILES_ATTR in frame.attrs:  # which image each prediction is for
         predictions.insert(0, "file", frame.attrs[IMAGE_FILES_ATTR])
@@ -171,6 +182,18 @@ def predict_file(
         out.parent.mkdir(parents=True, exist_ok=True)
         predictions.to_csv(out, index=False)
     return len(predictions), warnings
+
+
+def tensor_shape(columns: list[str]) -> tuple[int, ...] | None:
+    """The shape of one example for models of images or sequences; None for rows."""
+    return image_shape(columns) or sequence_shape(columns)
+
+
+def input_layout(columns: list[str]) -> str | None:
+    """How a model's examples are read from an .npz file (None: as rows)."""
+    if sequence_shape(columns) is not None:
+        return "sequences"
+    return "images" if image_shape(columns) is not None else None
 
 
 def load_predictor(model: str, tracking_uri: str) -> Predictor:

@@ -1,7 +1,8 @@
 """The registered model's MLflow signature and input example, in the training file's terms.
 
 Raw rows go in, as `tune predict` takes them: one column per input column of the training
-file, or, for images, the pixel tensor (N, height, width, channels). Numeric columns are
+file, or, for images, the pixel tensor (N, height, width, channels), and for sequences the
+tensor (N, steps, features). Numeric columns are
 declared double and optional, so a missing value or an integer column that arrives as
 float still reaches tune's own imputation instead of MLflow's schema check; a column that
 is absent is refused by tune with its name (search/ship/_predict.py).
@@ -16,7 +17,8 @@ import pandas as pd
 from mlflow.models import ModelSignature
 from mlflow.types import ColSpec, Schema, TensorSpec
 
-from objectives import Preprocessor, image_shape
+from objectives import Preprocessor
+from search.ship._predict import tensor_shape
 
 # Pixels are read as 0..255 values; a float tensor takes both uint8 images and arrays.
 PIXEL_DTYPE = np.dtype(np.float32)
@@ -29,7 +31,7 @@ def raw_signature(meta: dict[str, Any]) -> ModelSignature:
 
 def input_example(meta: dict[str, Any], example: pd.DataFrame) -> pd.DataFrame | np.ndarray:
     """A few raw training rows, in the form the signature declares."""
-    shape = image_shape(Preprocessor.from_dict(meta["preprocessor"]).columns)
+    shape = tensor_shape(Preprocessor.from_dict(meta["preprocessor"]).columns)
     if shape is None:
         return example
     return example.to_numpy(dtype=PIXEL_DTYPE).reshape(len(example), *shape)
@@ -37,7 +39,7 @@ def input_example(meta: dict[str, Any], example: pd.DataFrame) -> pd.DataFrame |
 
 def _inputs(meta: dict[str, Any]) -> Schema:
     preprocessor = Preprocessor.from_dict(meta["preprocessor"])
-    shape = image_shape(preprocessor.columns)
+    shape = tensor_shape(preprocessor.columns)
     if shape is not None:
         return Schema([TensorSpec(PIXEL_DTYPE, (-1, *shape))])
     numeric = [ColSpec("double", c.name, required=False) for c in preprocessor.numeric]

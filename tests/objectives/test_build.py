@@ -122,9 +122,9 @@ def test_unknown_optimizer_lists_the_valid_ones() -> None:
 
 def test_unknown_family_lists_the_builders() -> None:
     with pytest.raises(
-        ConfigError, match=r"'rnn' is not a valid model family\. Use one of: cnn, dense\."
+        ConfigError, match=r"'lstm' is not a valid model family\. Use one of: cnn, dense, rnn\."
     ):
-        build_model(_params(), Problem("regression", 6, 1), get_metric(None, "regression"), "rnn")
+        build_model(_params(), Problem("regression", 6, 1), get_metric(None, "regression"), "lstm")
 
 
 def test_every_builder_serves_a_space() -> None:

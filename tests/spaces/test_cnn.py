@@ -8,7 +8,9 @@ import optuna
 import pytest
 
 from spaces import TASK_TABLE, TASKS, ConfigError, Problem, SpaceConfig
+from spaces._augment import augment_baseline
 from spaces._cnn import cnn_baseline, cnn_space
+from spaces._config import AugmentConfig, CnnConfig
 from spaces._dense import dense_baseline
 
 OUTPUTS = {"regression": 1, "binary": 1, "multiclass": 10, "multilabel": 4}
@@ -23,7 +25,9 @@ def _fixed(task: str, conv_layers: int, **overrides: Any) -> dict[str, Any]:
     problem = _problem(task)
     head = dense_baseline(problem, SpaceConfig())
     blocks = {f"log2_filters_{i}": 3 + i for i in range(conv_layers)}
-    return {"conv_layers": conv_layers, **blocks, "kernel_size": 5, **head, **overrides}
+    augment = augment_baseline(AugmentConfig())
+    fixed = {"conv_layers": conv_layers, **blocks, "kernel_size": 5, **augment, **head}
+    return {**fixed, **overrides}
 
 
 @pytest.mark.parametrize("task", TASKS)
@@ -48,7 +52,7 @@ def test_the_baseline_is_the_textbook_cnn() -> None:
 
 
 def test_the_baseline_is_clamped_into_a_narrower_config() -> None:
-    config = SpaceConfig(conv_layers=(1, 1), filters=(8, 16), kernel_sizes=(5,))
+    config = SpaceConfig(cnn=CnnConfig(conv_layers=(1, 1), filters=(8, 16), kernel_sizes=(5,)))
     problem = _problem("binary")
     baseline = cnn_baseline(problem, config)
     assert baseline["conv_layers"] == 1
@@ -77,3 +81,28 @@ def test_inputs_that_are_not_images_are_refused(function: Any) -> None:
 def test_bad_cnn_settings_are_refused(table: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         SpaceConfig.from_mapping(table)
+
+
+def test_a_cnn_without_hidden_layers_still_samples_its_convolutions_activation() -> None:
+    fixed = {k: v for k, v in _fixed("binary", 1).items() if not k.startswith("log2_units")}
+    fixed.update(n_layers=0, activation="elu")
+    del fixed["dropout"]
+    params = cnn_space(optuna.trial.FixedTrial(fixed), _problem("binary"), SpaceConfig())  # type: ignore[arg-type]
+    assert params["n_layers"] == 0 and params["activation"] == "elu"
+    assert "dropout" not in params and "units_0" not in params
+
+
+def test_augmentation_switches_and_magnitudes_are_parameters() -> None:
+    fixed = _fixed("binary", 1, augment_flip=True, augment_rotation=True, rotation_factor=0.05)
+    params = cnn_space(optuna.trial.FixedTrial(fixed), _problem("binary"), SpaceConfig())  # type: ignore[arg-type]
+    assert params["augment_flip"] and params["flip_mode"] == "horizontal"
+    assert params["rotation_factor"] == 0.05 and params["augment_zoom"] is False
+    assert "zoom_factor" not in params
+
+
+def test_flips_are_offered_only_where_the_config_allows_them() -> None:
+    config = SpaceConfig(augment=AugmentConfig(horizontal_flip=False))
+    baseline = cnn_baseline(_problem("binary"), config)
+    assert "augment_flip" not in baseline
+    off = SpaceConfig(augment=AugmentConfig(enabled=False))
+    assert not any(k.startswith("augment") for k in cnn_baseline(_problem("binary"), off))

@@ -11,7 +11,7 @@ from spaces import ACTIVATIONS, INITIALIZERS, OPTIMIZERS, ConfigError, SpaceConf
 
 def test_defaults_follow_the_issue() -> None:
     config = SpaceConfig()
-    assert config.n_layers == (1, 3)
+    assert config.n_layers == (0, 3)  # 0: the perceptron
     assert config.units is None  # derived from the power-of-two rule
     assert config.learning_rate == (1e-4, 1e-1)
     assert set(config.initializers) == {
@@ -70,7 +70,7 @@ def test_whole_floats_in_integer_ranges_become_ints() -> None:
 def test_unknown_keys_are_named_with_the_valid_ones() -> None:
     with pytest.raises(ConfigError, match=r"unknown key\(s\) in \[space\]: layers, unit\.") as info:
         SpaceConfig.from_mapping({"layers": [1, 2], "unit": [8, 16], "epochs": [1, 2]})
-    assert "Valid keys are: activations, batch_sizes, conv_layers, dropout" in str(info.value)
+    assert "Valid keys are: activations, augment, batch_sizes, cnn, dropout" in str(info.value)
 
 
 @pytest.mark.parametrize(
@@ -92,7 +92,7 @@ def test_inverted_ranges_are_refused(key: str, value: list[Any]) -> None:
 @pytest.mark.parametrize(
     ("key", "value"),
     [
-        ("n_layers", [0, 2]),
+        ("n_layers", [-1, 2]),
         ("n_layers", [1, 17]),
         ("units", [4, 64]),
         ("units", [16, 2048]),

@@ -79,7 +79,10 @@ def test_space_gives_a_plain_dict_with_stable_names(task: str, n_layers: int) ->
     assert list(params) == [
         "n_layers",
         *(f"units_{i}" for i in range(n_layers)),
-        *COMMON[1:],
+        "activation",
+        "dropout",
+        "initializer",
+        *COMMON[4:],
     ]
     assert params["n_layers"] == n_layers
     widths = [params[f"units_{i}"] for i in range(n_layers)]
@@ -101,7 +104,10 @@ def test_a_sampled_trial_stays_inside_the_configured_space() -> None:
         widths = [params[f"units_{i}"] for i in range(params["n_layers"])]
         assert all(16 <= w <= 256 and w & (w - 1) == 0 for w in widths)
         assert config.learning_rate[0] <= params["learning_rate"] <= config.learning_rate[1]
-        assert config.dropout[0] <= params["dropout"] <= config.dropout[1]
+        if params["n_layers"]:
+            assert config.dropout[0] <= params["dropout"] <= config.dropout[1]
+        else:  # a perceptron: nothing of hidden layers is sampled
+            assert {"dropout", "activation", "units_0"}.isdisjoint(params)
         assert params["batch_size"] in config.batch_sizes
         assert params["loss"] in valid_losses("binary")
 
@@ -182,6 +188,7 @@ def test_baseline_is_a_point_of_the_default_space(task: str) -> None:
 @pytest.mark.parametrize(
     "config",
     [
+        SpaceConfig(n_layers=(0, 0)),
         SpaceConfig(n_layers=(1, 1)),
         SpaceConfig(n_layers=(3, 5)),
         SpaceConfig(units=(128, 512)),
@@ -201,6 +208,9 @@ def test_baseline_is_clamped_into_a_narrowed_space(config: SpaceConfig, task: st
     n_layers = baseline["n_layers"]
     assert n_layers == min(max(2, config.n_layers[0]), config.n_layers[1])
     widths = {baseline[f"log2_units_{i}"] for i in range(n_layers)}
+    if n_layers == 0:  # a perceptron has no widths
+        assert not widths and "dropout" not in baseline
+        return
     assert len(widths) == 1  # every layer starts at the same (clamped) n0
     low, high = config.units or (1, 2**20)
     assert low <= 2 ** widths.pop() <= high
@@ -209,3 +219,17 @@ def test_baseline_is_clamped_into_a_narrowed_space(config: SpaceConfig, task: st
 def test_baseline_n0_is_clamped_to_the_configured_units() -> None:
     baseline = dense_baseline(PROBLEMS["binary"], SpaceConfig(units=(128, 512)))  # n0 = 64
     assert baseline["log2_units_0"] == int(math.log2(128))
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_a_perceptron_samples_no_widths_dropout_or_hidden_activation(task: str) -> None:
+    fixed = {k: v for k, v in _fixed(task, 0).items() if k not in ("activation", "dropout")}
+    params, trial = _suggest(fixed, PROBLEMS[task])
+    assert params["n_layers"] == 0
+    assert list(params) == ["n_layers", "initializer", *COMMON[4:]]
+    assert set(trial.params) == set(fixed)
+
+
+def test_the_default_layer_range_includes_the_perceptron() -> None:
+    assert SpaceConfig().n_layers == (0, 3)
+    assert dense_baseline(PROBLEMS["binary"], SpaceConfig())["n_layers"] == 2

@@ -27,13 +27,15 @@ def test_lookup_returns_the_registered_family(name: str) -> None:
 def test_every_family_samples_its_baseline_for_every_task(name: str, task: str) -> None:
     family = SPACES[name]
     outputs = 1 if task in ("regression", "binary") else 3
-    problem = Problem(task, n_inputs=6, n_outputs=outputs, image_shape=(2, 3, 1))
+    problem = Problem(
+        task, n_inputs=6, n_outputs=outputs, image_shape=(2, 3, 1), sequence_shape=(3, 2)
+    )
     baseline = family.baseline(problem, SpaceConfig())
     params = family.suggest(optuna.trial.FixedTrial(baseline), problem, SpaceConfig())  # type: ignore[arg-type]
     assert isinstance(params, dict) and params
 
 
-@pytest.mark.parametrize("name", ["rnn", "Dense", "", "mlp"])
+@pytest.mark.parametrize("name", ["lstm", "Dense", "", "mlp", "auto"])
 def test_a_miss_lists_the_valid_names(name: str) -> None:
     with pytest.raises(ConfigError) as info:
         get_space(name)

@@ -24,7 +24,7 @@ def test_defaults() -> None:
         "breast_cancer",
         "tpe",
         "median",
-        "dense",
+        "auto",
     )
     assert spec.trials == 20 and spec.seed == 42 and spec.workers == 1
     assert spec.space_config == SpaceConfig()
@@ -150,7 +150,7 @@ def test_valid_seeds(seed: int) -> None:
     [
         ("sampler", "annealing", "sampler"),
         ("pruner", "patient", "pruner"),
-        ("space", "rnn", "space"),
+        ("space", "lstm", "space"),
         ("task", "ranking", "task"),
     ],
 )
