@@ -174,3 +174,49 @@ def test_max_epochs_caps_the_epoch_range(max_epochs: int, expected: tuple[int, i
 def test_max_epochs_must_be_positive() -> None:
     with pytest.raises(ConfigError, match="--max-epochs must be at least 1, but got max-epochs=0"):
         SpaceConfig().with_max_epochs(0)
+
+
+def test_family_tables_are_read_into_their_own_config() -> None:
+    config = SpaceConfig.from_mapping(
+        {
+            "epochs": [2, 4],
+            "cnn": {"filters": [8, 32], "kernel_sizes": [3]},
+            "rnn": {"cells": ["gru"], "bidirectional": [False], "units": [8, 16]},
+            "augment": {"vertical_flip": True, "rotation": [0.0, 0.2]},
+            "transfer": {"unfreeze": [0, 4], "fine_tune_learning_rate": [1e-6, 1e-4]},
+        }
+    )
+    assert config.epochs == (2, 4) and config.cnn.filters == (8, 32)
+    assert config.rnn.cells == ("gru",) and config.rnn.bidirectional == (False,)
+    assert config.augment.vertical_flip and config.augment.rotation == (0.0, 0.2)
+    assert config.transfer.unfreeze == (0, 4)
+    assert config.tables == {"cnn", "rnn", "augment", "transfer"} and not config.notes
+
+
+def test_flat_cnn_keys_move_to_their_table_with_a_note() -> None:
+    config = SpaceConfig.from_mapping({"conv_layers": [1, 1]})
+    assert config.cnn.conv_layers == (1, 1)
+    assert config.notes == (
+        "[space] conv_layers now belongs in [space.cnn]; it was read from [space]",
+    )
+    with pytest.raises(ConfigError, match=r"^filters is set in both \[space\] and \[space.cnn\]"):
+        SpaceConfig.from_mapping({"filters": [8, 8], "cnn": {"filters": [8, 16]}})
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"rnn": {"units": [8, 12]}}, "rnn.units must be powers of two, but got rnn.units=[8, 12]."),
+        ({"rnn": {"cells": ["lstm", "transformer"]}}, "rnn.cells has invalid value(s) ['transformer']"),
+        ({"rnn": {"bidirectional": [1]}}, "rnn.bidirectional has invalid value(s) [1]"),
+        ({"augment": {"enabled": "yes"}}, "augment.enabled must be true or false, but got augment.enabled='yes'."),
+        ({"augment": {"zoom": [0.3, 0.1]}}, "augment.zoom must have low <= high, but got augment.zoom=[0.3, 0.1]; swap them."),
+        ({"transfer": {"unfreeze": [0, 1.5]}}, "transfer.unfreeze must be whole numbers, but got transfer.unfreeze=[0, 1.5]."),
+        ({"cnn": {"depth": 3}}, "unknown key(s) in [space.cnn]: depth. Valid keys are: conv_layers, filters, kernel_sizes."),
+        ({"rnn": [1, 2]}, "rnn must be a table [space.rnn], but got rnn=[1, 2]."),
+    ],
+)  # fmt: skip
+def test_family_values_share_the_one_message_form(table: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        SpaceConfig.from_mapping(table)
+    assert str(info.value).startswith(message)

@@ -148,3 +148,24 @@ def test_transfer_from_a_base_model_the_user_trained(tune, stores, tmp_path) -> 
     assert study.user_attrs["base_model"] == str(Path(base).resolve())
     predicted = _export_predict(tune, stores, "glyphs", data)
     assert len(predicted) == 60 and set(predicted["target"]) <= {0, 1, 2}
+
+
+def test_a_rerun_without_space_keeps_the_studys_family(tune, stores, tmp_path) -> None:
+    # As a study made with the old default (dense) on a 3-D x is rerun after auto arrived.
+    data = str(sequences_npz(tmp_path / "waves.npz"))
+    args = ("--data", data, "--trials", "1", "--max-epochs", "1", "--quiet", "--no-report")
+    tune("run", *args, "--space", "dense", *stores.flags())
+    result = tune("run", *args, *stores.flags())
+    assert "Family: dense (the study's own family, kept on a rerun)" in result.out
+    assert all("cell" not in params for params in _trial_params(stores, "waves"))
+    assert len(_trial_params(stores, "waves")) == 2
+
+
+def test_cross_validated_rnn_trials(tune, stores, tmp_path) -> None:
+    data = str(sequences_npz(tmp_path / "waves.npz"))
+    tune("run", "--data", data, "--cv", "2", "--trials", "1", "--max-epochs", "1", "--quiet",
+         "--no-report", *stores.flags())  # fmt: skip
+    study = optuna.load_study(study_name="waves", storage=stores.storage)
+    assert len(study.trials[0].user_attrs["fold_scores"]) == 2
+    predicted = _export_predict(tune, stores, "waves", data)
+    assert set(predicted["target"]) <= {1, 2}

@@ -104,3 +104,48 @@ def test_a_registered_image_model_predicts_an_image_tensor(tune, stores, tmp_pat
     )
     with pytest.raises(Exception, match="shape"):
         model.predict(np.zeros((2, 9, 9, 1), dtype=np.float32))
+
+
+def test_sequences_are_one_tensor_of_steps_and_features() -> None:
+    from objectives._sequences import sequence_columns
+
+    x = np.arange(3 * 4 * 2, dtype=np.float64).reshape(3, 4, 2)
+    frame = pd.DataFrame(x.reshape(3, -1), columns=sequence_columns((4, 2)))
+    meta = _meta(frame, "binary", ["target"], [1, 2])
+
+    (spec,) = raw_signature(meta).inputs.inputs
+    example = input_example(meta, frame)
+
+    assert spec.shape == (-1, 4, 2) and spec.type == np.dtype(np.float32)
+    np.testing.assert_array_equal(example, x.astype(np.float32))
+
+
+@pytest.mark.slow
+def test_a_registered_sequence_model_predicts_a_sequence_tensor(
+    tune, stores, tmp_path: Path
+) -> None:
+    from tests.search.run.families import sequences_npz
+
+    data = sequences_npz(tmp_path / "waves.npz")
+    tune("run", "--data", str(data), "--trials", "1", "--max-epochs", "1",
+         "--quiet", "--no-report", *stores.flags())  # fmt: skip
+    out = tmp_path / "export"
+    tune("export", "waves", "--out", str(out), "--register", "waves-model", *stores.flags())
+    mlflow.set_tracking_uri(stores.tracking_uri)
+    model = mlflow.pyfunc.load_model("models:/waves-model@champion")
+    (spec,) = model.metadata.get_input_schema().inputs
+    assert spec.shape == (-1, 6, 2)
+    with np.load(data) as arrays:
+        x = arrays["x"]
+
+    from_tensor = model.predict(x.astype(np.float32))
+
+    from_file = pd.read_csv(
+        __import__("io").StringIO(tune("predict", str(out), "--data", str(data)).out)
+    )
+    assert set(from_tensor["target"]) <= {1, 2}
+    np.testing.assert_allclose(
+        from_tensor[["proba_1", "proba_2"]].to_numpy(),
+        from_file[["proba_1", "proba_2"]].to_numpy(),
+        atol=1e-5,
+    )
