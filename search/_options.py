@@ -15,17 +15,29 @@ F = TypeVar("F", bound=Callable[..., Any])
 FORMATS = ("table", "json", "csv")
 
 
+# Environment variables that stand in for the store flags, so a URL with a password need not
+# appear on the command line (the process list, the shell's history).
+STORAGE_ENV = "TUNE_STORAGE"
+TRACKING_ENV = "TUNE_TRACKING_URI"
+
+
 def storage_option(command: F) -> F:
-    """--storage: the Optuna storage URL."""
-    return click.option("--storage", help=f"Optuna storage URL. Default: {DEFAULT_STORAGE}")(
-        command
-    )
+    """--storage: the Optuna storage URL, or $TUNE_STORAGE."""
+    return click.option(
+        "--storage",
+        envvar=STORAGE_ENV,
+        show_envvar=True,
+        help=f"Optuna storage URL. Default: {DEFAULT_STORAGE}",
+    )(command)
 
 
 def tracking_option(command: F) -> F:
-    """--tracking-uri: the MLflow tracking URI."""
+    """--tracking-uri: the MLflow tracking URI, or $TUNE_TRACKING_URI."""
     return click.option(
-        "--tracking-uri", help=f"MLflow tracking URI. Default: {DEFAULT_TRACKING_URI}"
+        "--tracking-uri",
+        envvar=TRACKING_ENV,
+        show_envvar=True,
+        help=f"MLflow tracking URI. Default: {DEFAULT_TRACKING_URI}",
     )(command)
 
 

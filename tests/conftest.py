@@ -76,6 +76,17 @@ def stores(tmp_path: Path, migrated_mlflow_db: Path, monkeypatch: pytest.MonkeyP
     return Stores(root, f"sqlite:///{root / 'optuna.db'}", f"sqlite:///{root / 'mlflow.db'}")
 
 
+def obeying_file_modes() -> list[str]:
+    """A command prefix under which the process obeys file modes, even as root (as in CI).
+
+    Root reads a file whatever its mode through two capabilities; util-linux's setpriv
+    drops them from the child process, which is otherwise root as before.
+    """
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return []
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"]
+
+
 @pytest.fixture
 def seed() -> int:
     """A fixed seed for Keras, NumPy and Python."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 import sqlite3
+import urllib.request
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ import optuna
 import sqlalchemy
 import sqlalchemy.exc
 
+from search.stores._first_open import open_once
 from spaces import ConfigError, first_line
 
 StaleCallback = Callable[[optuna.Study, optuna.trial.FrozenTrial], None]
@@ -24,6 +26,8 @@ ARTIFACTS_DIR = "artifacts"
 # is failed and retried once by whichever worker notices first.
 HEARTBEAT_INTERVAL = 10
 GRACE_PERIOD = 30
+# A store that does not answer is reported within this many seconds.
+CONNECT_TIMEOUT_S = 5
 # SQLite serialises writers; a generous busy timeout lets several workers wait their turn.
 SQLITE_TIMEOUT_S = 120
 
@@ -104,22 +108,65 @@ def open_storage(
         ConfigError: The URL is malformed or the database cannot be reached.
     """
     ensure_parent(url)
-    engine_kwargs = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}} if sqlite_path(url) else {}
+    engine_kwargs = {"connect_args": connect_args(url)}
     beat: dict[str, object] = {
         "heartbeat_interval": HEARTBEAT_INTERVAL,
         "grace_period": GRACE_PERIOD,
         "heartbeat_stale_trial_callback": stale_callback or retry_once(),
     }
-    try:
+
+    def opener() -> optuna.storages.RDBStorage:
         with warnings.catch_warnings():
             # Heartbeats are marked experimental; tune relies on them knowingly.
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **beat)  # type: ignore[arg-type]
+
+    try:
+        return open_once(sqlite_path(url), opener)
     except (sqlalchemy.exc.SQLAlchemyError, ValueError, ImportError) as exc:
         raise ConfigError(
             f"cannot open storage '{mask_url(url)}': {mask_text(first_line(exc), url)}. "
             "Check --storage."
         ) from exc
+
+
+def reach(url: str, flag: str) -> None:
+    """Fail within CONNECT_TIMEOUT_S, with one line, where a store's server does not answer.
+
+    MLflow itself retries an unreachable server for over a minute, and a database port that
+    accepts connections but never replies would hang a driver without a timeout. Local
+    SQLite files need no probe.
+
+    Args:
+        flag: The option that names the store, for the message (--storage, --tracking-uri).
+    """
+    what = "the tracking store" if flag == "--tracking-uri" else "the storage"
+    try:
+        if url.startswith(("http://", "https://")):
+            health = f"{url.rstrip('/')}/health"
+            with urllib.request.urlopen(health, timeout=CONNECT_TIMEOUT_S):
+                return
+        if "://" in url and not url.startswith(("sqlite:", "file:", "databricks")):
+            engine = sqlalchemy.create_engine(url, connect_args=connect_args(url))
+            try:
+                engine.connect().close()
+            finally:
+                engine.dispose()
+    except Exception as exc:  # drivers and urllib raise many types for the same failure
+        raise ConfigError(
+            f"cannot reach {what} at {mask_url(url)}: {mask_text(first_line(exc), url)}. "
+            f"Check {flag} and that the server is up."
+        ) from exc
+
+
+def connect_args(url: str) -> dict[str, object]:
+    """Driver options: SQLite waits its turn; a database server that does not answer fails
+    within CONNECT_TIMEOUT_S instead of hanging (a port that accepts and never replies)."""
+    if sqlite_path(url) is not None:
+        return {"timeout": SQLITE_TIMEOUT_S}
+    if url.startswith("postgres"):
+        return {"connect_timeout": CONNECT_TIMEOUT_S}
+    return {}
 
 
 def retry_once() -> optuna.storages.RetryHeartbeatStaleTrialCallback:

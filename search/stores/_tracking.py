@@ -10,18 +10,17 @@ trial logs from Keras (its epochs, its model) lives in search/run/.
 
 from __future__ import annotations
 
-import urllib.request
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
 import mlflow
-import sqlalchemy
 from mlflow import MlflowClient
 from mlflow.entities import DatasetInput, Metric
 from mlflow.exceptions import MlflowException
 
+from search.stores._first_open import open_once
 from search.stores._names import EXPERIMENT_KIND
 from search.stores._records import (
     TrialOutcome,
@@ -32,11 +31,9 @@ from search.stores._records import (
     params_of,
     tags_of,
 )
-from search.stores._storage import artifact_root, ensure_parent, mask_text, sqlite_path
+from search.stores._storage import artifact_root, ensure_parent, mask_text, reach, sqlite_path
 from search.stores._writer import InlineWriter, Saved, Writer, result
 from spaces import ConfigError, first_line
-
-REACH_TIMEOUT_S = 10
 
 
 def connect(tracking_uri: str) -> MlflowClient:
@@ -47,7 +44,9 @@ def connect(tracking_uri: str) -> MlflowClient:
             unreachable database for over a minute before it gives up).
     """
     ensure_parent(tracking_uri)
-    client = _open_client(tracking_uri, reach_first=True)
+    reach(tracking_uri, "--tracking-uri")
+    # The first client of a new store runs MLflow's migrations: other processes wait.
+    client = open_once(sqlite_path(tracking_uri), lambda: _open_client(tracking_uri))
     mlflow.set_tracking_uri(tracking_uri)
     return client
 
@@ -64,32 +63,17 @@ def tracking_client(tracking_uri: str) -> MlflowClient | None:
     path = sqlite_path(tracking_uri)
     if path is not None and not path.is_file():
         return None
-    return _open_client(tracking_uri, reach_first=False)
+    return _open_client(tracking_uri)
 
 
-def _open_client(tracking_uri: str, reach_first: bool) -> MlflowClient:
+def _open_client(tracking_uri: str) -> MlflowClient:
     try:
-        if reach_first:
-            _reach(tracking_uri)
         client = MlflowClient(tracking_uri=tracking_uri)
         client.search_experiments(max_results=1)
     except Exception as exc:  # MLflow raises many types for unreachable or bad stores
         message = mask_text(first_line(exc), tracking_uri)
         raise ConfigError(f"cannot open tracking store: {message}. Check --tracking-uri.") from exc
     return client
-
-
-def _reach(tracking_uri: str) -> None:
-    if tracking_uri.startswith(("http://", "https://")):
-        with urllib.request.urlopen(f"{tracking_uri.rstrip('/')}/health", timeout=REACH_TIMEOUT_S):
-            return
-    if "://" in tracking_uri and not tracking_uri.startswith(("sqlite:", "file:", "databricks")):
-        args = {"connect_timeout": REACH_TIMEOUT_S} if tracking_uri.startswith("postgres") else {}
-        engine = sqlalchemy.create_engine(tracking_uri, connect_args=args)
-        try:
-            engine.connect().close()
-        finally:
-            engine.dispose()
 
 
 def ensure_experiment(client: MlflowClient, name: str, tracking_uri: str) -> str:

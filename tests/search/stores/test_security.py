@@ -42,7 +42,7 @@ def test_an_unreachable_storage_is_reported_without_its_password(tune, stores) -
                   "--quiet", code=2)  # fmt: skip
     assert secret not in result.out + result.err
     assert "tune:***@127.0.0.1:1/tune" in result.err
-    assert result.err.strip().startswith("error: cannot open storage")
+    assert result.err.strip().startswith("error: cannot reach the storage at postgresql+psycopg2")
 
 
 def test_an_unreachable_tracking_store_is_reported_without_its_password(tune, stores) -> None:
@@ -51,4 +51,4 @@ def test_an_unreachable_tracking_store_is_reported_without_its_password(tune, st
     result = tune("run", "--data", "iris", "--storage", stores.storage, "--tracking-uri", url,
                   "--quiet", code=2)  # fmt: skip
     assert secret not in result.out + result.err
-    assert "error: cannot open tracking store" in result.err
+    assert result.err.strip().startswith("error: cannot reach the tracking store at postgresql")
