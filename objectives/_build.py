@@ -31,11 +31,7 @@ def build_cnn(params: dict[str, Any], problem: Problem) -> keras.Sequential:
     """
     if problem.image_shape is None:
         raise ConfigError("the cnn family needs images; use the dense family.")
-    layers: list[keras.layers.Layer] = [
-        keras.Input(shape=(problem.n_inputs,)),
-        keras.layers.Reshape(problem.image_shape, name="image"),
-        *augment_layers(params),
-    ]
+    layers = [*_folded(problem, problem.image_shape, "image"), *augment_layers(params)]
     if problem.base is not None:
         layers.append(base_layers(problem.base.path))
     else:
@@ -50,15 +46,17 @@ def build_rnn(params: dict[str, Any], problem: Problem) -> keras.Sequential:
     dense family's head."""
     if problem.sequence_shape is None:
         raise ConfigError("the rnn family needs sequences; use the dense family.")
-    layers: list[keras.layers.Layer] = [
-        keras.Input(shape=(problem.n_inputs,)),
-        keras.layers.Reshape(problem.sequence_shape, name="sequence"),
-    ]
+    layers = _folded(problem, problem.sequence_shape, "sequence")
     if problem.base is not None:
         layers += [base_layers(problem.base.path), keras.layers.Flatten(name="flatten")]
     else:
         layers += recurrent_layers(params)
     return keras.Sequential([*layers, *_head(params, problem)])
+
+
+def _folded(problem: Problem, shape: tuple[int, ...], name: str) -> list[keras.layers.Layer]:
+    """The flat row in, folded back into its image or sequence."""
+    return [keras.Input(shape=(problem.n_inputs,)), keras.layers.Reshape(shape, name=name)]
 
 
 def _conv_blocks(params: dict[str, Any]) -> list[keras.layers.Layer]:

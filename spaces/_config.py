@@ -26,6 +26,8 @@ INITIALIZERS = (
 ACTIVATIONS = ("relu", "tanh", "elu", "selu", "gelu", "silu", "sigmoid")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam")
 CELLS = ("lstm", "gru", "simple_rnn")
+# The epoch range of the dense and cnn families; the rnn family's is shorter (spaces/_rnn.py).
+DEFAULT_EPOCHS = (5, 30)
 ALL_LOSSES = tuple(sorted({loss for losses in LOSSES_BY_TASK.values() for loss in losses}))
 
 # (lowest allowed, highest allowed) for each numeric range a config may set, by its full name.
@@ -129,14 +131,15 @@ class SpaceConfig:
     """Every range and choice list of the search, each overridable from the `[space]` tables.
 
     `units` of None means "derive from the power-of-two rule"; `losses` of None means
-    "every loss valid for the task".
+    "every loss valid for the task"; `epochs` of None means "the family's own range", which
+    `epoch_range` gives, capped at `max_epochs`.
     """
 
     n_layers: tuple[int, int] = (0, 3)
     units: tuple[int, int] | None = None
     initializers: tuple[str, ...] = INITIALIZERS
     learning_rate: tuple[float, float] = (1e-4, 1e-1)
-    epochs: tuple[int, int] = (5, 30)
+    epochs: tuple[int, int] | None = None
     batch_sizes: tuple[int, ...] = (16, 32, 64, 128)
     activations: tuple[str, ...] = ACTIVATIONS
     optimizers: tuple[str, ...] = OPTIMIZERS
@@ -146,6 +149,7 @@ class SpaceConfig:
     rnn: RnnConfig = field(default_factory=RnnConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     transfer: TransferConfig = field(default_factory=TransferConfig)
+    max_epochs: int | None = None
     # Which family tables the file set, and notes for the user (keys read from old places).
     tables: frozenset[str] = field(default=frozenset(), compare=False)
     notes: tuple[str, ...] = field(default=(), compare=False)
@@ -154,7 +158,7 @@ class SpaceConfig:
     def from_mapping(cls, table: Mapping[str, Any]) -> SpaceConfig:
         """Build a config from a TOML `[space]` table and its family tables, rejecting
         unknown keys and bad values."""
-        shared = {f.name for f in fields(cls)} - set(TABLES) - {"tables", "notes"}
+        shared = {f.name for f in fields(cls)} - set(TABLES) - {"tables", "notes", "max_epochs"}
         unknown = sorted(set(table) - shared - set(TABLES) - set(MOVED))
         if unknown:
             raise ConfigError(
@@ -171,8 +175,16 @@ class SpaceConfig:
         """Cap the epoch range at `max_epochs`, keeping the range valid."""
         if max_epochs < 1:
             raise ConfigError(f"--max-epochs must be at least 1, but got max-epochs={max_epochs}.")
+        if self.epochs is None:  # the family's range, capped when a family asks for it
+            return replace(self, max_epochs=max_epochs)
         low, high = self.epochs
         return replace(self, epochs=(min(low, max_epochs), min(high, max_epochs)))
+
+    def epoch_range(self, family_default: tuple[int, int] = DEFAULT_EPOCHS) -> tuple[int, int]:
+        """The epochs searched: the configured range, else the family's, capped at max_epochs."""
+        low, high = self.epochs or family_default
+        cap = self.max_epochs or high
+        return min(low, cap), min(high, cap)
 
 
 def _family_tables(table: Mapping[str, Any]) -> tuple[dict[str, dict[str, Any]], list[str]]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import optuna
 
-from spaces._config import SpaceConfig
+from spaces._config import DEFAULT_EPOCHS, SpaceConfig
 from spaces._errors import ConfigError
 from spaces._problem import Problem
 from spaces._rules import TASK_TABLE, units_range, valid_losses
@@ -64,16 +64,19 @@ def head_space(
 
 
 def training_space(
-    trial: optuna.trial.BaseTrial, problem: Problem, config: SpaceConfig
+    trial: optuna.trial.BaseTrial,
+    problem: Problem,
+    config: SpaceConfig,
+    epochs: tuple[int, int] = DEFAULT_EPOCHS,
 ) -> dict[str, Any]:
     """The choices every model trains with: initializer, optimizer, learning rate, batch
-    size, epochs and one of the task's losses."""
+    size, epochs (the family's `epochs` unless the config sets them) and a task's loss."""
     return {
         "initializer": trial.suggest_categorical("initializer", config.initializers),
         "optimizer": trial.suggest_categorical("optimizer", config.optimizers),
         "learning_rate": trial.suggest_float("learning_rate", *config.learning_rate, log=True),
         "batch_size": trial.suggest_categorical("batch_size", config.batch_sizes),
-        "epochs": trial.suggest_int("epochs", *config.epochs),
+        "epochs": trial.suggest_int("epochs", *config.epoch_range(epochs)),
         "loss": trial.suggest_categorical("loss", task_losses(problem, config)),
     }
 
@@ -95,7 +98,9 @@ def head_baseline(
     return params
 
 
-def training_baseline(problem: Problem, config: SpaceConfig) -> dict[str, Any]:
+def training_baseline(
+    problem: Problem, config: SpaceConfig, epochs: tuple[int, int] = DEFAULT_EPOCHS
+) -> dict[str, Any]:
     """The textbook training: glorot_uniform, adam at 1e-3, batches of 32, the most epochs
     and the task's canonical loss."""
     canonical = TASK_TABLE[problem.task].loss
@@ -104,7 +109,7 @@ def training_baseline(problem: Problem, config: SpaceConfig) -> dict[str, Any]:
         "optimizer": prefer("adam", config.optimizers),
         "learning_rate": min(max(1e-3, config.learning_rate[0]), config.learning_rate[1]),
         "batch_size": prefer(32, config.batch_sizes),
-        "epochs": config.epochs[1],
+        "epochs": config.epoch_range(epochs)[1],
         "loss": prefer(canonical, task_losses(problem, config)),
     }
 

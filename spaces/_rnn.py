@@ -26,6 +26,12 @@ from spaces._problem import Problem
 from spaces._rules import power_of_two_rule, units_range
 from spaces._transfer import transfer_baseline, transfer_space
 
+# A recurrent layer steps through T positions one after the other, so an epoch costs many
+# times a dense one's: one LSTM fit of 30 epochs on 1,000 sequences of 24 steps took 12-40 s
+# on a 2-core machine. Half of the dense range keeps a 3-minute search above a dozen trials
+# (bench/rnn.py).
+RNN_EPOCHS = (4, 16)
+
 
 def rnn_space(
     trial: optuna.trial.BaseTrial, problem: Problem, config: SpaceConfig
@@ -53,7 +59,7 @@ def rnn_space(
             "recurrent_dropout", *rnn.recurrent_dropout
         )
     params.update(head_space(trial, problem, config))
-    return {**params, **training_space(trial, problem, config)}
+    return {**params, **training_space(trial, problem, config, RNN_EPOCHS)}
 
 
 def rnn_baseline(problem: Problem, config: SpaceConfig) -> dict[str, Any]:
@@ -76,7 +82,7 @@ def rnn_baseline(problem: Problem, config: SpaceConfig) -> dict[str, Any]:
             "recurrent_dropout": rnn.recurrent_dropout[0],
         }
     params.update(head_baseline(problem, config))
-    return {**params, **training_baseline(problem, config)}
+    return {**params, **training_baseline(problem, config, RNN_EPOCHS)}
 
 
 def _features(problem: Problem) -> int:

@@ -25,7 +25,8 @@ def test_defaults_follow_the_issue() -> None:
     assert set(config.activations) == {"relu", "tanh", "elu", "selu", "gelu", "silu", "sigmoid"}
     assert set(config.optimizers) == {"adam", "adamw", "sgd", "rmsprop", "nadam"}
     assert all(b & (b - 1) == 0 for b in config.batch_sizes)  # powers of two
-    assert config.epochs[0] < config.epochs[1]
+    assert config.epochs is None  # the family's own range
+    assert config.epoch_range() == (5, 30)
     assert 0.0 <= config.dropout[0] < config.dropout[1] < 1.0
     assert config.losses is None  # every loss valid for the task
 
@@ -168,7 +169,15 @@ def test_messages_are_one_line() -> None:
 
 @pytest.mark.parametrize(("max_epochs", "expected"), [(3, (3, 3)), (10, (5, 10)), (100, (5, 30))])
 def test_max_epochs_caps_the_epoch_range(max_epochs: int, expected: tuple[int, int]) -> None:
-    assert SpaceConfig().with_max_epochs(max_epochs).epochs == expected
+    assert SpaceConfig().with_max_epochs(max_epochs).epoch_range() == expected
+    configured = SpaceConfig(epochs=(5, 30)).with_max_epochs(max_epochs)
+    assert configured.epochs == configured.epoch_range((1, 2)) == expected
+
+
+def test_the_rnn_family_has_its_own_default_epochs() -> None:
+    assert SpaceConfig().epoch_range((4, 16)) == (4, 16)
+    assert SpaceConfig().with_max_epochs(8).epoch_range((4, 16)) == (4, 8)
+    assert SpaceConfig(epochs=(2, 3)).epoch_range((4, 16)) == (2, 3)  # set: every family
 
 
 def test_max_epochs_must_be_positive() -> None:
