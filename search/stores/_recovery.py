@@ -114,15 +114,30 @@ def _close_orphan_runs(study: optuna.Study, client: MlflowClient, experiment_id:
     running = client.search_runs(
         [experiment_id], filter_string="attributes.status = 'RUNNING'", max_results=5000
     )
-    live_trials = {
-        str(t.number) for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-    }
+    trials = {str(t.number): t for t in study.get_trials(deepcopy=False)}
     for run in running:
         tags = run.data.tags
-        if tags.get("tune.role") == "trial" and tags.get("tune.trial") not in live_trials:
+        if tags.get("tune.role") == "trial" and is_abandoned(
+            trials.get(tags.get("tune.trial", ""))
+        ):
             _close_run(client, run.info.run_id, DEAD_REASON)
         elif tags.get("tune.role") == "study" and is_dead(tags.get("tune.owner", "")):
             client.set_terminated(run.info.run_id, "KILLED")
+
+
+def is_abandoned(trial: FrozenTrial | None) -> bool:
+    """Whether nobody will close the MLflow run of `trial`, so recovery may.
+
+    The ownership rule: a trial's run belongs to the process that ran the trial (its
+    `owner`). While the trial runs, the run is its owner's, or once the owner stops
+    beating, the heartbeat handler's. After the trial ends, the owner's writer may still
+    hold the run's last write, so only a dead owner on this host gives the run up. A
+    process on another host cannot be seen from here: its runs are never taken.
+    """
+    if trial is None or trial.state == TrialState.RUNNING:
+        return False
+    owner = trial.user_attrs.get(OWNER_ATTR)
+    return owner is None or is_dead(owner)  # a trial of a tune before owners: nobody left
 
 
 def _close_run(client: MlflowClient, run_id: str, reason: str) -> None:

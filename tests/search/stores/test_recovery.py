@@ -119,10 +119,35 @@ def test_orphan_runs_are_told_from_live_ones_by_trial_number(stores) -> None:
     study, parent, experiment_id = _running_trial(stores, owner_tag(), linked=False)
     recover(study, parent.client, experiment_id)
     assert _only_trial_run(stores).info.status == "RUNNING"
-    # Once its trial has ended (the process died before closing the run), it is one.
+    # Once its trial has ended and its process died before closing the run, it is one.
     trial = study.get_trials()[0]
+    host = owner_tag().split(":")[0]
+    study._storage.set_trial_user_attr(trial._trial_id, OWNER_ATTR, f"{host}:999999999:0")
     study._storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL)
     recover(study, parent.client, experiment_id)
     run = _only_trial_run(stores)
     assert run.info.status == "KILLED"
     assert run.data.tags["tune.fail_reason"] == DEAD_REASON
+
+
+def test_a_just_finished_trials_run_stays_open_for_its_live_owners_writer(stores) -> None:
+    # The trial has been told COMPLETE; its run's last write is still in its writer's queue.
+    study, parent, experiment_id = _running_trial(stores, owner_tag(), linked=False)
+    trial = study.get_trials()[0]
+    study._storage.set_trial_state_values(trial._trial_id, state=TrialState.COMPLETE, values=[1])
+
+    recover(study, parent.client, experiment_id)
+
+    assert _only_trial_run(stores).info.status == "RUNNING"
+
+
+@pytest.mark.parametrize("state", [TrialState.RUNNING, TrialState.COMPLETE])
+def test_runs_of_another_machines_trials_are_never_taken(stores, state) -> None:
+    study, parent, experiment_id = _running_trial(stores, "another-host:4242:0", linked=False)
+    trial = study.get_trials()[0]
+    if state != TrialState.RUNNING:
+        study._storage.set_trial_state_values(trial._trial_id, state=state, values=[1])
+
+    assert recover(study, parent.client, experiment_id) == 0
+
+    assert _only_trial_run(stores).info.status == "RUNNING"
