@@ -62,7 +62,10 @@ def ui(
     plan = plan_ui(tracking, host, port, study)
     for warning in plan.warnings:
         click.echo(f"warning: {warning}", err=True)
-    click.echo(f"MLflow UI: {plan.url}   (Ctrl-C stops it)")
+    running = plan.command is None
+    click.echo(
+        f"MLflow UI: {plan.url}   " + ("(the tracking server)" if running else "(Ctrl-C stops it)")
+    )
     for name, link in plan.links.items():
         click.echo(f"  study {name}: {link}")
     code = serve(plan, open_browser)

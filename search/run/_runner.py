@@ -23,7 +23,7 @@ from search.stores._lookup import best_trial, find_baseline, fold_spread
 from search.stores._names import FOLD_SCORES_ATTR, MODEL_URI_ATTR, PARAMS_ATTR
 from search.stores._recovery import owner_tag, recover
 from search.stores._storage import mask_url, reach, sqlite_path
-from search.stores._tracking import StudyRun, ensure_experiment
+from search.stores._tracking import StudyRun, ensure_experiment, probe
 from search.stores._writer import BackgroundWriter
 from search.view._report import log_report
 from spaces import TuneError
@@ -73,7 +73,7 @@ def run(
     _announce_setup(setup, announce)
     # Both servers answer before either store is created, so a refused run leaves nothing.
     reach(setup.storage_url, "--storage")
-    reach(setup.tracking_uri, "--tracking-uri")
+    probe(setup.tracking_uri)
     storage, client = open_stores(setup)
     with store_lock(sqlite_path(setup.storage_url)):  # one textbook trial, however many start
         study = open_study(setup, storage)

@@ -10,6 +10,7 @@ trial logs from Keras (its epochs, its model) lives in search/run/.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -31,7 +32,14 @@ from search.stores._records import (
     params_of,
     tags_of,
 )
-from search.stores._storage import artifact_root, ensure_parent, mask_text, reach, sqlite_path
+from search.stores._storage import (
+    artifact_root,
+    ensure_parent,
+    mask_text,
+    mask_url,
+    reach,
+    sqlite_path,
+)
 from search.stores._writer import InlineWriter, Saved, Writer, result
 from spaces import ConfigError, first_line
 
@@ -66,11 +74,40 @@ def tracking_client(tracking_uri: str) -> MlflowClient | None:
     return _open_client(tracking_uri)
 
 
+def probe(tracking_uri: str) -> None:
+    """Check a tracking server answers and lets tune in, creating nothing.
+
+    A local store needs no check: opening it creates it.
+
+    Raises:
+        ConfigError: The server is down, silent, or refuses tune's credentials.
+    """
+    reach(tracking_uri, "--tracking-uri")
+    if is_server(tracking_uri):
+        _open_client(tracking_uri)
+
+
+def is_server(tracking_uri: str) -> bool:
+    """Whether the URI names an MLflow tracking server (over HTTP)."""
+    return tracking_uri.startswith(("http://", "https://"))
+
+
+# An MLflow server started with its basic-auth app answers these without the right user.
+DENIED = re.compile(r"error code (401|403)\b")
+
+
 def _open_client(tracking_uri: str) -> MlflowClient:
     try:
         client = MlflowClient(tracking_uri=tracking_uri)
         client.search_experiments(max_results=1)
     except Exception as exc:  # MLflow raises many types for unreachable or bad stores
+        denied = DENIED.search(str(exc))
+        if denied:
+            raise ConfigError(
+                f"the tracking server at {mask_url(tracking_uri)} refused tune (HTTP "
+                f"{denied.group(1)}); set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD "
+                "to a user it knows."
+            ) from exc
         message = mask_text(first_line(exc), tracking_uri)
         raise ConfigError(f"cannot open tracking store: {message}. Check --tracking-uri.") from exc
     return client

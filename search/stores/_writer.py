@@ -40,6 +40,15 @@ from spaces import StoreError, first_line
 # module imports without Keras, such as those of search/stores/_records.py.
 Write = Callable[..., Any]
 
+# What MLflow's client reads from the environment to authenticate to a tracking server.
+CREDENTIALS = (
+    "MLFLOW_TRACKING_USERNAME",
+    "MLFLOW_TRACKING_PASSWORD",
+    "MLFLOW_TRACKING_TOKEN",
+    "MLFLOW_TRACKING_INSECURE_TLS",
+    "MLFLOW_TRACKING_SERVER_CERT_PATH",
+)
+
 # Results saved for later writes are dropped oldest first beyond this many; a trial's own
 # writes come within one trial, long before.
 MAX_SAVED = 1000
@@ -89,6 +98,9 @@ class BackgroundWriter:
         # Relative paths (a `sqlite:///mlruns/...` URI, MLflow's default artifact root) mean
         # what they meant here and now, wherever the writer or this process stands later.
         self.cwd = os.getcwd()
+        # A writer started for an earlier run of this process keeps its first environment;
+        # the credentials MLflow reads from it are those of the run that writes now.
+        self.credentials = {k: os.environ[k] for k in CREDENTIALS if k in os.environ}
         self.pending: list[Future[Any]] = []
         _pool()  # starts the writer while the caller prepares its first trial
 
@@ -96,7 +108,9 @@ class BackgroundWriter:
         """Queue the write; raise a failure of an earlier one."""
         self._settle(wait=False)
         try:
-            future = _pool().submit(_apply, self.cwd, self.tracking_uri, write, args, save_as)
+            future = _pool().submit(
+                _apply, self.cwd, self.credentials, self.tracking_uri, write, args, save_as
+            )
         except BrokenExecutor as exc:  # the writer process died (killed, out of memory)
             _pool.cache_clear()  # the next run of this process starts a new one
             raise _failure(exc) from exc
@@ -192,10 +206,20 @@ def _ready() -> None:
 
 
 def _apply(
-    cwd: str, tracking_uri: str, write: Write, args: tuple[Any, ...], save_as: str | None
+    cwd: str,
+    credentials: dict[str, str],
+    tracking_uri: str,
+    write: Write,
+    args: tuple[Any, ...],
+    save_as: str | None,
 ) -> Any:
     if _cwd() != cwd:
         os.chdir(cwd)
+    for key in CREDENTIALS:
+        if key in credentials:
+            os.environ[key] = credentials[key]
+        else:
+            os.environ.pop(key, None)
     return _apply_here(_client(cwd, tracking_uri), write, args, save_as)
 
 

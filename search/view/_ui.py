@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
 
 from search.stores._names import EXPERIMENT_KIND
 from search.stores._storage import artifact_root, mask_url, sqlite_path
-from search.stores._tracking import tracking_client
+from search.stores._tracking import is_server, tracking_client
 from spaces import ConfigError
 
 if TYPE_CHECKING:
@@ -50,9 +51,10 @@ STOP_TIMEOUT_S = 10.0
 
 @dataclass(frozen=True)
 class UiPlan:
-    """The server command, the base URL and one direct link per study."""
+    """The server command (None: the tracking URI is a server already), the base URL and one
+    direct link per study."""
 
-    command: list[str]
+    command: list[str] | None
     url: str
     links: dict[str, str]
     warnings: tuple[str, ...] = ()
@@ -69,7 +71,9 @@ def plan_ui(tracking_uri: str, host: str, port: int, study: str | None = None) -
     Raises:
         ConfigError: The store does not exist yet, the study is unknown, or the port is taken.
     """
-    backend = _backend_uri(tracking_uri)
+    if is_server(tracking_uri):
+        return _plan_remote(tracking_uri, study)
+    backend = absolute_sqlite(tracking_uri)
     client = tracking_client(backend)
     if client is None:
         raise ConfigError(
@@ -86,6 +90,28 @@ def plan_ui(tracking_uri: str, host: str, port: int, study: str | None = None) -
     if not links:
         warnings.append("no study has runs in this store yet; `tune run` adds one.")
     return UiPlan(_command(backend, host, port), url, links, tuple(warnings))
+
+
+def _plan_remote(tracking_uri: str, study: str | None) -> UiPlan:
+    """Links on a tracking server that runs already: nothing to start."""
+    client = tracking_client(tracking_uri)
+    assert client is not None  # only a missing SQLite file gives None
+    parents = _study_parents(client, study, tracking_uri)
+    for parent in parents.values():
+        _tag_experiment(client, parent)
+    url = public_url(tracking_uri)
+    links = {name: trials_link(url, parent.info.experiment_id) for name, parent in parents.items()}
+    warnings = () if links else ("no study has runs on this server yet; `tune run` adds one.",)
+    return UiPlan(None, url, links, warnings)
+
+
+def public_url(tracking_uri: str) -> str:
+    """A server's address for a browser: no credentials (the browser asks for them)."""
+    parts = urlsplit(tracking_uri.rstrip("/"))
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    netloc += f":{parts.port}" if parts.port else ""
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def trials_link(url: str, experiment_id: str) -> str:
@@ -114,6 +140,10 @@ def serve(plan: UiPlan, open_browser: bool = False) -> int:
         if wait_until_healthy(plan.url, process):
             webbrowser.open(plan.open_url)
 
+    if plan.command is None:  # a server that runs already
+        if open_browser:
+            webbrowser.open(plan.open_url)
+        return 0
     env = {**SERVER_ENV, **os.environ}
     return run_server(plan.command, env, open_when_healthy if open_browser else None)
 
@@ -211,14 +241,6 @@ def wait_until_healthy(url: str, process: subprocess.Popen[bytes] | None = None)
         except OSError:
             time.sleep(0.5)
     return False
-
-
-def _backend_uri(tracking_uri: str) -> str:
-    if tracking_uri.startswith(("http://", "https://")):
-        raise ConfigError(
-            f"--tracking-uri {mask_url(tracking_uri)} is a server already; open it in a browser."
-        )
-    return absolute_sqlite(tracking_uri)
 
 
 def _study_parents(client: MlflowClient, study: str | None, tracking_uri: str) -> dict[str, Run]:
