@@ -14,7 +14,7 @@ from objectives._folds import plan_folds
 from search.run._spec import AUTO
 
 AUTO_FOLDS = 5
-AUTO_MAX_ROWS = 1000
+AUTO_MAX_ROWS = 500
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,7 @@ class JobFactory:
         experiment_id: str,
         parent_run_id: str,
         on_crash: Callable[[], None],
+        seed: int | None = None,
     ) -> None:
         self.spec = spec
         self.workers = spec.workers
@@ -128,6 +129,7 @@ class JobFactory:
         self.experiment_id = experiment_id
         self.parent_run_id = parent_run_id
         self.on_crash = on_crash
+        self.seed = spec.seed if seed is None else seed  # this run's sampler seed
         self.count = 0
         self.deadline = None if spec.timeout is None else time.time() + spec.timeout
         self.threads = max(1, (os.cpu_count() or 1) // spec.workers)
@@ -143,7 +145,7 @@ class JobFactory:
             quota=quota,
             token=f"w{os.getpid()}-{self.count}",
             # Workers sharing a seed would sample the same points during TPE's start-up.
-            seed=self.spec.seed + 7919 * self.count,
+            seed=self.seed + 7919 * self.count,
             threads=self.threads,
             deadline=self.deadline,
         )

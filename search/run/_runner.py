@@ -8,7 +8,7 @@ from typing import Any
 
 import mlflow
 import optuna
-from optuna.trial import FrozenTrial
+from optuna.trial import FrozenTrial, TrialState
 
 from objectives import score
 from search.run._guards import TooManyFailures
@@ -16,6 +16,7 @@ from search.run._launcher import JobFactory, Launcher
 from search.run._loop import optimize_here
 from search.run._progress import Progress
 from search.run._refit import Refit, refit_best
+from search.run._samplers import make_sampler, process_seed
 from search.run._setup import Setup, make_setup, open_stores, open_study, stored_family
 from search.run._spec import StudySpec
 from search.stores._first_open import store_lock
@@ -77,16 +78,20 @@ def run(
     storage, client = open_stores(setup)
     with store_lock(sqlite_path(setup.storage_url)):  # one textbook trial, however many start
         study = open_study(setup, storage)
+    fresh = all(t.state == TrialState.WAITING for t in study.get_trials(deepcopy=False))
+    sampler_seed = process_seed(spec.seed, fresh, owner_tag())
+    study.sampler = make_sampler(spec.sampler, sampler_seed)
     experiment_id = ensure_experiment(client, setup.study_name, setup.tracking_uri)
     recovered = recover(study, client, experiment_id)
     if recovered:
         announce(f"Resumed: {recovered} trial(s) of a dead worker marked FAIL and retried once.")
     tags = {**setup.run_tags(), "tune.owner": owner_tag(), "tune.workers": spec.workers}
+    tags["tune.sampler_seed"] = sampler_seed
     study_run = StudyRun.start(
         client, experiment_id, setup.study_name, tags, _writer(setup), setup.inputs()
     )
     try:
-        _optimize(study, setup, study_run, show_progress)
+        _optimize(study, setup, study_run, show_progress, sampler_seed)
         study_run.drain()  # every trial's records are in before the results are read
     except KeyboardInterrupt as exc:
         _close_after_stop(study, study_run, experiment_id, "KILLED")
@@ -136,7 +141,13 @@ def _close_after_stop(
     study_run.finish({}, status=status)
 
 
-def _optimize(study: optuna.Study, setup: Setup, study_run: StudyRun, show_progress: bool) -> None:
+def _optimize(
+    study: optuna.Study,
+    setup: Setup,
+    study_run: StudyRun,
+    show_progress: bool,
+    sampler_seed: int,
+) -> None:
     spec = setup.spec
     progress = Progress(spec.trials, setup.metric.name, enabled=show_progress)
     try:
@@ -146,19 +157,28 @@ def _optimize(study: optuna.Study, setup: Setup, study_run: StudyRun, show_progr
             )
             guard.check()
         else:
-            _optimize_in_workers(study, setup, study_run, progress)
+            _optimize_in_workers(study, setup, study_run, progress, sampler_seed)
     finally:
         progress.close()
 
 
 def _optimize_in_workers(
-    study: optuna.Study, setup: Setup, study_run: StudyRun, progress: Progress
+    study: optuna.Study,
+    setup: Setup,
+    study_run: StudyRun,
+    progress: Progress,
+    sampler_seed: int,
 ) -> None:
     def on_crash() -> None:
         recover(study, study_run.client, study_run.experiment_id)
 
     jobs = JobFactory(
-        setup.spec, setup.study_name, study_run.experiment_id, study_run.run_id, on_crash
+        setup.spec,
+        setup.study_name,
+        study_run.experiment_id,
+        study_run.run_id,
+        on_crash,
+        sampler_seed,
     )
     launcher = Launcher(jobs, study, progress)
     launcher.run()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 
 import optuna
@@ -20,6 +21,9 @@ def _gp(seed: int) -> optuna.samplers.BaseSampler:
     return optuna.samplers.GPSampler(seed=seed)
 
 
+# Below 2**31, like the study seed (NumPy's generators take seeds below 2**32).
+MAX_SAMPLER_SEED = 2**31 - 1
+
 SAMPLERS: dict[str, Callable[[int], optuna.samplers.BaseSampler]] = {
     "tpe": lambda seed: optuna.samplers.TPESampler(seed=seed),
     "random": lambda seed: optuna.samplers.RandomSampler(seed=seed),
@@ -34,3 +38,16 @@ def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
     """A seeded sampler by name; an unknown name fails with the list of valid ones."""
     check_choice("sampler", name, SAMPLERS)
     return SAMPLERS[name](seed)
+
+
+def process_seed(seed: int, fresh: bool, owner: str) -> int:
+    """The sampler seed of one `tune run` process on a study.
+
+    The run that starts a study samples with the study's seed, so a study on one machine
+    replays exactly. A process joining a study that others work on gets a seed of its own,
+    derived from the study's seed and the process (`owner`: host, pid, start time), so it
+    does not replay the points another process sampled while TPE was still starting up.
+    """
+    if fresh:
+        return seed
+    return (seed + zlib.crc32(owner.encode())) % MAX_SAMPLER_SEED

@@ -26,10 +26,10 @@ from search.run._pruners import make_pruner
 from search.run._samplers import make_sampler
 from search.run._spec import AUTO, StudySpec
 from search.stores._lineage import dataset_input
-from search.stores._lookup import find_baseline
+from search.stores._lookup import find_baseline, peek_study_attrs
 from search.stores._names import BASELINE_ATTR, DEFAULT_STORAGE, DEFAULT_TRACKING_URI, SCHEMA_ATTR
 from search.stores._recovery import StaleTrialHandler
-from search.stores._storage import mask_url, open_storage, sqlite_path
+from search.stores._storage import mask_url, open_storage
 from search.stores._tracking import connect
 from spaces import ConfigError, SpaceFamily, get_space
 
@@ -92,6 +92,9 @@ class Setup:
             "space": self.choice.family,
             "cv": self.validation.k,
             "base_model": self.base_model,
+            "seed": self.spec.seed,
+            "sampler": self.spec.sampler,
+            "pruner": self.spec.pruner,
         }
 
     def inputs(self) -> list[DatasetInput]:
@@ -164,18 +167,10 @@ def make_setup(spec: StudySpec, stored_family: str | None = None) -> Setup:
 def stored_family(spec: StudySpec) -> str | None:
     """The family an existing study of the spec's name was made with, when `--space auto`
     must keep it; None for a new study or an explicit `--space`. Reads, never writes."""
-    url = spec.storage or DEFAULT_STORAGE
-    path = sqlite_path(url)
-    if spec.space != AUTO or (path is not None and not path.is_file()):
+    if spec.space != AUTO:
         return None
     name = spec.study or default_study_name(spec.data, spec.target)
-    try:
-        storage = optuna.storages.RDBStorage(
-            url, skip_compatibility_check=True, skip_table_creation=True
-        )
-        attrs = storage.get_study_user_attrs(storage.get_study_id_from_name(name))
-    except Exception:  # no such study, or a store that opening it properly will explain
-        return None
+    attrs = peek_study_attrs(spec.storage or DEFAULT_STORAGE, name) or {}
     space = attrs.get("space")
     return str(space) if space else None
 
@@ -223,7 +218,6 @@ def open_study(setup: Setup, storage: optuna.storages.BaseStorage) -> optuna.Stu
         for key, value in setup.identity.items():
             study.set_user_attr(key, value)
         study.set_user_attr(SCHEMA_ATTR, json.dumps(setup.data.schema()))
-        study.set_user_attr("seed", spec.seed)
     # Only a new study gets the textbook trial: one made before a rule of thumb changed
     # keeps the baseline it stored, rather than gaining a second one.
     if find_baseline(study) is None:
@@ -236,6 +230,8 @@ def _check_identity(study: optuna.Study, setup: Setup) -> None:
     if not stored:  # a new study
         return
     for key, value in setup.identity.items():
+        if key == "data" and "data_digest" in stored:
+            continue  # the same content at another path (another machine) is the same data
         # Studies made before `cv` existed used one validation split.
         was = stored.get(key, IDENTITY_DEFAULTS.get(key))
         if was is not None and was != value:

@@ -92,6 +92,9 @@ def build_spec(flags: Mapping[str, Any], config_path: Path | None = None) -> Stu
     if config_path is not None:
         values.update(_read_config(config_path))
     values.update({key: value for key, value in flags.items() if value is not None})
+    from search.run._join import fill_from_study  # reads the store: only for a whole run
+
+    values = fill_from_study(values)
     try:
         return StudySpec(**values)
     except TypeError as exc:  # a wrong type in the TOML file, such as trials = "ten"

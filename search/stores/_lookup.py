@@ -13,7 +13,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from search.stores._names import BASELINE_ATTR, FOLD_SCORES_ATTR, PARAMS_ATTR
-from search.stores._storage import mask_url, open_storage, sqlite_path
+from search.stores._storage import mask_url, open_storage, reach, sqlite_path
 from spaces import ConfigError, TuneError
 
 if TYPE_CHECKING:
@@ -32,6 +32,29 @@ def open_existing(storage_url: str) -> optuna.storages.BaseStorage:
             f"no study store at '{path}' yet; run `tune run` first, or pass --storage."
         )
     return open_storage(storage_url)
+
+
+def peek_study_attrs(storage_url: str, name: str) -> dict[str, Any] | None:
+    """The user attributes of an existing study, or None where there is no such study.
+
+    Reads only: a missing SQLite file is not created, nor are an empty database's tables,
+    and a store that cannot be opened counts as none here (opening it properly says why).
+
+    Raises:
+        ConfigError: The storage's server does not answer.
+    """
+    path = sqlite_path(storage_url)
+    if path is not None and not path.is_file():
+        return None
+    reach(storage_url, "--storage")  # a silent server would hang the driver here
+    try:
+        storage = optuna.storages.RDBStorage(
+            storage_url, skip_compatibility_check=True, skip_table_creation=True
+        )
+        attrs = storage.get_study_user_attrs(storage.get_study_id_from_name(name))
+    except Exception:  # no such study or tables, or an unreachable server
+        return None
+    return dict(attrs)
 
 
 def load_study(storage: optuna.storages.BaseStorage, name: str, storage_url: str) -> optuna.Study:

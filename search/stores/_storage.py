@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 import sqlite3
+import threading
 import urllib.request
 import warnings
 from collections.abc import Callable
@@ -147,16 +148,40 @@ def reach(url: str, flag: str) -> None:
             with urllib.request.urlopen(health, timeout=CONNECT_TIMEOUT_S):
                 return
         if "://" in url and not url.startswith(("sqlite:", "file:", "databricks")):
-            engine = sqlalchemy.create_engine(url, connect_args=connect_args(url))
-            try:
-                engine.connect().close()
-            finally:
-                engine.dispose()
+            _connect_within(url, CONNECT_TIMEOUT_S)
     except Exception as exc:  # drivers and urllib raise many types for the same failure
         raise ConfigError(
             f"cannot reach {what} at {mask_url(url)}: {mask_text(first_line(exc), url)}. "
             f"Check {flag} and that the server is up."
         ) from exc
+
+
+def _connect_within(url: str, seconds: float) -> None:
+    """Open and close one connection, or raise TimeoutError after `seconds`.
+
+    The drivers' own connect_timeout did not hold against a port that accepts and never
+    replies (seen: over two minutes), so the attempt runs in a daemon thread that is left
+    behind if it hangs; the process exits with the error regardless.
+    """
+    failure: list[BaseException] = []
+
+    def attempt() -> None:
+        try:
+            engine = sqlalchemy.create_engine(url, connect_args=connect_args(url))
+            try:
+                engine.connect().close()
+            finally:
+                engine.dispose()
+        except BaseException as exc:
+            failure.append(exc)
+
+    thread = threading.Thread(target=attempt, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise TimeoutError(f"no answer within {seconds:g} s")
+    if failure:
+        raise failure[0]
 
 
 def connect_args(url: str) -> dict[str, object]:
