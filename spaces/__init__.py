@@ -3,7 +3,14 @@
 A space is a function from an Optuna trial (and what is known of the data) to a plain dict.
 """
 
-from spaces._config import ACTIVATIONS, CELLS, INITIALIZERS, OPTIMIZERS, SpaceConfig
+from spaces._config import (
+    ACTIVATIONS,
+    CELLS,
+    INITIALIZERS,
+    OPTIMIZERS,
+    SpaceConfig,
+    record_difference,
+)
 from spaces._errors import (
     ConfigError,
     DataError,
@@ -52,6 +59,7 @@ __all__ = [
     "first_line",
     "get_space",
     "power_of_two_rule",
+    "record_difference",
     "units_range",
     "valid_losses",
 ]

@@ -7,9 +7,10 @@ same validator, with the one message form "KEY must be ..., but got KEY=...".
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from spaces._errors import ConfigError
@@ -171,6 +172,21 @@ class SpaceConfig:
             values[name] = _family_config(name, given)
         return cls(**values, tables=frozenset(families), notes=tuple(notes))
 
+    def to_record(self) -> dict[str, Any]:
+        """Every range and choice as plain JSON values: what a study records of its space."""
+        record = asdict(self)
+        for name in ("tables", "notes"):
+            record.pop(name)
+        return dict(json.loads(json.dumps(record)))
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> SpaceConfig:
+        """The config `to_record` recorded, checked by the same validator as a file's."""
+        given = _without_nones(record)
+        max_epochs = given.pop("max_epochs", None)
+        config = cls.from_mapping(given)
+        return replace(config, tables=frozenset(), max_epochs=max_epochs)
+
     def with_max_epochs(self, max_epochs: int) -> SpaceConfig:
         """Cap the epoch range at `max_epochs`, keeping the range valid."""
         if max_epochs < 1:
@@ -270,3 +286,25 @@ def _check_choices(key: str, value: Any) -> tuple[Any, ...]:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _without_nones(record: Mapping[str, Any]) -> dict[str, Any]:
+    # None means "derived" (units from the power-of-two rule, losses from the task).
+    return {
+        key: _without_nones(value) if isinstance(value, Mapping) else value
+        for key, value in record.items()
+        if value is not None
+    }
+
+
+def record_difference(was: Mapping[str, Any], now: Mapping[str, Any]) -> str | None:
+    """The first range or choice that differs between two records, as 'KEY=WAS, not NOW'."""
+    for key in sorted(set(was) | set(now)):
+        old, new = was.get(key), now.get(key)
+        if isinstance(old, Mapping) and isinstance(new, Mapping):
+            inner = record_difference(old, new)
+            if inner is not None:
+                return f"{key}.{inner}"
+        elif old != new:
+            return f"{key}={old!r}, not {new!r}"
+    return None

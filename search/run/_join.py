@@ -3,7 +3,8 @@
 On another machine, `tune run --storage URL --tracking-uri URL --study NAME` alone joins the
 study with every identity setting as the study has it. The data must be readable there: a
 built-in, the stored path if it exists, or `--data` naming the same content at another path
-(the study's digest of its data is checked, search/run/_setup.py).
+(the study's digest of its data is checked, search/run/_setup.py). Without a `[space]`
+table, the joining run searches the ranges and choices the study records.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from objectives import BUILTINS
 from search.stores._lookup import peek_study_attrs
 from search.stores._names import DEFAULT_STORAGE
 from search.stores._storage import mask_url
-from spaces import ConfigError
+from spaces import ConfigError, SpaceConfig
 
 # Spec settings a joining run takes from the study when it does not set them.
 FROM_STUDY = ("data", "target", "task", "metric", "space", "cv", "seed", "sampler", "pruner")
@@ -45,6 +46,9 @@ def fill_from_study(values: dict[str, Any]) -> dict[str, Any]:
             f"study '{name}' was made from '{filled['data']}', which cannot be read here; "
             "pass --data with the same data at its path on this machine."
         )
+    if "ranges" in stored and "space_config" not in values:
+        # No [space] in a --config: the study's ranges (a --max-epochs still caps them).
+        filled["space_config"] = SpaceConfig.from_record(stored["ranges"])
     return {**values, **filled}
 
 

@@ -31,7 +31,7 @@ from search.stores._names import BASELINE_ATTR, DEFAULT_STORAGE, DEFAULT_TRACKIN
 from search.stores._recovery import StaleTrialHandler
 from search.stores._storage import mask_url, open_storage
 from search.stores._tracking import connect
-from spaces import ConfigError, SpaceFamily, get_space
+from spaces import ConfigError, SpaceFamily, get_space, record_difference
 
 # What a study made before an identity attribute was recorded is taken to have had.
 IDENTITY_DEFAULTS: dict[str, Any] = {"cv": 1, "base_model": ""}
@@ -90,6 +90,7 @@ class Setup:
             "task": self.data.problem.task,
             "metric": self.metric.name,
             "space": self.choice.family,
+            "ranges": self.spec.effective_space.to_record(),
             "cv": self.validation.k,
             "base_model": self.base_model,
             "seed": self.spec.seed,
@@ -234,11 +235,22 @@ def _check_identity(study: optuna.Study, setup: Setup) -> None:
             continue  # the same content at another path (another machine) is the same data
         # Studies made before `cv` existed used one validation split.
         was = stored.get(key, IDENTITY_DEFAULTS.get(key))
-        if was is not None and was != value:
+        if key == "ranges" and was is not None:
+            _check_ranges(setup.study_name, was, value)
+        elif was is not None and was != value:
             raise ConfigError(
                 f"study '{setup.study_name}' was made with {key}={was!r}, not {value!r}; "
                 "pass another --study name or the same settings."
             )
+
+
+def _check_ranges(study_name: str, was: dict[str, Any], now: dict[str, Any]) -> None:
+    difference = record_difference(was, now)
+    if difference is not None:
+        raise ConfigError(
+            f"study '{study_name}' was made with the space range {difference}; "
+            "pass another --study name, or the same --config and --max-epochs."
+        )
 
 
 def open_stores(setup: Setup) -> tuple[optuna.storages.RDBStorage, MlflowClient]:
@@ -247,5 +259,11 @@ def open_stores(setup: Setup) -> tuple[optuna.storages.RDBStorage, MlflowClient]
     A trial whose worker stops sending heartbeats has its MLflow run closed before Optuna
     retries it, whichever process notices.
     """
-    storage = open_storage(setup.storage_url, StaleTrialHandler(setup.tracking_uri))
+    spec = setup.spec
+    storage = open_storage(
+        setup.storage_url,
+        StaleTrialHandler(setup.tracking_uri),
+        heartbeat_interval=spec.heartbeat_interval,
+        grace_period=spec.grace_period,
+    )
     return storage, connect(setup.tracking_uri)

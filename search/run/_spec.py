@@ -11,6 +11,7 @@ from typing import Any
 
 from search.run._pruners import PRUNERS
 from search.run._samplers import SAMPLERS
+from search.stores._storage import GRACE_PERIOD, HEARTBEAT_INTERVAL
 from spaces import SPACES, TASKS, ConfigError, SpaceConfig, check_choice
 
 _FILE_TABLES = ("study", "space")
@@ -47,6 +48,10 @@ class StudySpec:
     max_rss_mb: float = 4096.0
     max_failures: int = 10
     cv: int | str = 1
+    # Optuna's heartbeat: a worker silent for `grace_period` seconds is taken for dead and
+    # its trial retried once. Short values let a fail-over test take seconds.
+    heartbeat_interval: int = HEARTBEAT_INTERVAL
+    grace_period: int = GRACE_PERIOD
     report: bool = True
     space_config: SpaceConfig = field(default_factory=SpaceConfig)
 
@@ -65,6 +70,13 @@ class StudySpec:
         _positive("max_rss_mb", self.max_rss_mb)
         if self.timeout is not None:
             _positive("timeout", self.timeout)
+        _positive("heartbeat_interval", self.heartbeat_interval)
+        _positive("grace_period", self.grace_period)
+        if self.grace_period <= self.heartbeat_interval:
+            raise ConfigError(
+                "grace_period must be longer than heartbeat_interval, but got "
+                f"grace_period={self.grace_period}, heartbeat_interval={self.heartbeat_interval}."
+            )
         if self.max_epochs is not None:
             _positive("max_epochs", self.max_epochs)
         if self.cv != AUTO and (isinstance(self.cv, bool) or not isinstance(self.cv, int)):
@@ -117,7 +129,10 @@ def _read_config(path: Path) -> dict[str, Any]:
     space = document.get("space", {})
     if not isinstance(study, dict) or not isinstance(space, dict):
         raise ConfigError(f"'{path}' must hold [study] and [space] tables.")
-    return {**_study_values(study), "space_config": SpaceConfig.from_mapping(space)}
+    values = _study_values(study)
+    if "space" in document:  # without one, a joining run keeps the study's (search/run/_join.py)
+        values["space_config"] = SpaceConfig.from_mapping(space)
+    return values
 
 
 def _study_values(table: Mapping[str, Any]) -> dict[str, Any]:

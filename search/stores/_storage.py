@@ -96,7 +96,10 @@ def artifact_root(tracking_uri: str) -> str | None:
 
 
 def open_storage(
-    url: str, stale_callback: StaleCallback | None = None
+    url: str,
+    stale_callback: StaleCallback | None = None,
+    heartbeat_interval: int = HEARTBEAT_INTERVAL,
+    grace_period: int = GRACE_PERIOD,
 ) -> optuna.storages.RDBStorage:
     """An Optuna RDB storage with heartbeats, busy timeouts and one retry of stale trials.
 
@@ -104,6 +107,8 @@ def open_storage(
         url: An SQLAlchemy URL (sqlite:///..., postgresql://...).
         stale_callback: Called for each trial whose worker stopped beating; by default the
             trial is retried once.
+        heartbeat_interval: Seconds between a running trial's heartbeats.
+        grace_period: Seconds without a heartbeat after which a trial is taken for dead.
 
     Raises:
         ConfigError: The URL is malformed or the database cannot be reached.
@@ -111,8 +116,8 @@ def open_storage(
     ensure_parent(url)
     engine_kwargs = {"connect_args": connect_args(url)}
     beat: dict[str, object] = {
-        "heartbeat_interval": HEARTBEAT_INTERVAL,
-        "grace_period": GRACE_PERIOD,
+        "heartbeat_interval": heartbeat_interval,
+        "grace_period": grace_period,
         "heartbeat_stale_trial_callback": stale_callback or retry_once(),
     }
 

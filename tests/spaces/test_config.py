@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
-from spaces import ACTIVATIONS, INITIALIZERS, OPTIMIZERS, ConfigError, SpaceConfig
+from spaces import (
+    ACTIVATIONS,
+    INITIALIZERS,
+    OPTIMIZERS,
+    ConfigError,
+    SpaceConfig,
+    record_difference,
+)
 
 
 def test_defaults_follow_the_issue() -> None:
@@ -229,3 +237,20 @@ def test_family_values_share_the_one_message_form(table: dict[str, Any], message
     with pytest.raises(ConfigError) as info:
         SpaceConfig.from_mapping(table)
     assert str(info.value).startswith(message)
+
+
+def test_a_record_gives_the_same_config_back() -> None:
+    config = SpaceConfig.from_mapping({"epochs": [2, 4], "rnn": {"units": [8, 16]}})
+    capped = SpaceConfig().with_max_epochs(8)
+
+    assert SpaceConfig.from_record(config.to_record()) == config
+    assert SpaceConfig.from_record(capped.to_record()) == capped
+    assert json.loads(json.dumps(capped.to_record())) == capped.to_record()
+
+
+def test_the_first_difference_between_records_is_named_with_its_table() -> None:
+    was = SpaceConfig.from_mapping({"rnn": {"units": [8, 16]}}).to_record()
+    now = SpaceConfig.from_mapping({"rnn": {"units": [8, 32]}}).to_record()
+
+    assert record_difference(was, now) == "rnn.units=[8, 16], not [8, 32]"
+    assert record_difference(was, was) is None

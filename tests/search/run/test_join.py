@@ -102,3 +102,25 @@ def test_an_unknown_study_without_data_says_to_give_data(tune, stores) -> None:
         f"error: study 'nope' does not exist in {stores.storage}; give --data to create it."
     )
     assert not Path(stores.storage.removeprefix("sqlite:///")).exists()
+
+
+def test_a_join_searches_the_study_s_ranges_and_other_ranges_are_refused(
+    tune, stores, made, tmp_path
+) -> None:
+    _, space = made
+    wider = tmp_path / "wider.toml"
+    wider.write_text(SPACE.replace("units = [8, 16]", "units = [8, 32]"))
+    join = ("run", "--study", "shared", "--trials", "1", *QUIET, *stores.flags())
+
+    tune(*join)  # no --config: the study's ranges, not the defaults
+    tune(*join, "--max-epochs", "4")  # caps epochs = [1, 1] to itself: the same space
+    other = tune(*join, "--config", str(wider), code=2).err
+    tune(*join, "--config", str(space), "--max-epochs", "1")
+
+    trials = optuna.load_study(study_name="shared", storage=stores.storage).trials
+    assert len(trials) == 5
+    assert {t.params["epochs"] for t in trials if "epochs" in t.params} == {1}
+    assert other.strip() == (
+        "error: study 'shared' was made with the space range units=[8, 16], not [8, 32]; "
+        "pass another --study name, or the same --config and --max-epochs."
+    )

@@ -112,13 +112,28 @@ def test_wrong_types_are_named(tmp_path: Path, line: str, expected: str) -> None
 
 
 @pytest.mark.parametrize(
-    "key", ["trials", "workers", "recycle_after", "max_failures", "max_epochs"]
+    "key",
+    ["trials", "workers", "recycle_after", "max_failures", "max_epochs", "heartbeat_interval"],
 )
 @pytest.mark.parametrize("value", [0, -3])
 def test_counts_must_be_positive(tmp_path: Path, key: str, value: int) -> None:
     with pytest.raises(ConfigError) as info:
         build_spec({}, _toml(tmp_path, f"[study]\n{key} = {value}\n"))
     assert str(info.value) == f"{key} must be positive, but got {key}={value}."
+
+
+def test_the_heartbeat_settings_come_from_the_study_table(tmp_path: Path) -> None:
+    spec = build_spec({}, _toml(tmp_path, "[study]\nheartbeat_interval = 1\ngrace_period = 3\n"))
+    assert (spec.heartbeat_interval, spec.grace_period) == (1, 3)
+
+
+def test_the_grace_period_must_outlast_a_heartbeat(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        build_spec({}, _toml(tmp_path, "[study]\nheartbeat_interval = 5\ngrace_period = 5\n"))
+    assert str(info.value) == (
+        "grace_period must be longer than heartbeat_interval, but got grace_period=5, "
+        "heartbeat_interval=5."
+    )
 
 
 def test_trials_zero_from_a_flag() -> None:
