@@ -90,12 +90,13 @@ class Setup:
             "task": self.data.problem.task,
             "metric": self.metric.name,
             "space": self.choice.family,
-            "ranges": self.spec.effective_space.to_record(),
             "cv": self.validation.k,
             "base_model": self.base_model,
             "seed": self.spec.seed,
             "sampler": self.spec.sampler,
             "pruner": self.spec.pruner,
+            # Last: a conflict names the plainer settings above first.
+            "ranges": self.spec.effective_space.to_record(),
         }
 
     def inputs(self) -> list[DatasetInput]:
