@@ -9,9 +9,14 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 import shutil
+import signal
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -161,18 +166,30 @@ def postgres_admin_url() -> str:
 @pytest.fixture
 def postgres_databases(postgres_admin_url: str) -> Iterator[tuple[str, str]]:
     """Two fresh databases for one test: (Optuna storage URL, MLflow tracking URL)."""
-    import uuid
-
     import sqlalchemy
 
-    engine = sqlalchemy.create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
-    names = [f"tune_{kind}_{uuid.uuid4().hex[:8]}" for kind in ("optuna", "mlflow")]
+    names = _database_names()
     base = postgres_admin_url.rsplit("/", 1)[0]
-    with engine.connect() as connection:
+    with _dropped_after(postgres_admin_url, names) as engine, engine.connect() as connection:
         for name in names:
             connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-    try:
         yield f"{base}/{names[0]}", f"{base}/{names[1]}"
+
+
+def _database_names() -> list[str]:
+    import uuid
+
+    return [f"tune_{kind}_{uuid.uuid4().hex[:8]}" for kind in ("optuna", "mlflow")]
+
+
+@contextmanager
+def _dropped_after(admin_url: str, names: list[str]) -> Iterator[Any]:
+    """An engine on the admin database; the databases `names` are dropped on the way out."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        yield engine
     finally:
         with engine.connect() as connection:
             for name in names:
@@ -180,3 +197,90 @@ def postgres_databases(postgres_admin_url: str) -> Iterator[tuple[str, str]]:
                     sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
                 )
         engine.dispose()
+
+
+DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """deploy/'s recipe on this machine: what a worker machine is given to join the study."""
+
+    storage: str
+    tracking_uri: str
+    env: dict[str, str]  # TUNE_STORAGE, TUNE_TRACKING_URI and, with auth, the credentials
+    server_log: Path
+
+    def start(
+        self, name: str, work: Path, *args: str, host: bool = False
+    ) -> subprocess.Popen[bytes]:
+        """`deploy/worker.sh ARGS` as a process group of its own, in `work`, logging to
+        `work/NAME.log`; with `host`, under a host name of its own (`NAME`), so that no
+        other "machine" can tell its processes' fate from their pids.
+        """
+        work.mkdir(parents=True, exist_ok=True)
+        command = ["bash", str(DEPLOY / "worker.sh"), *args]
+        if host:
+            # A UTS namespace of its own; without root, a user namespace grants the right.
+            unshare = ["unshare", "--uts"] if os.geteuid() == 0 else ["unshare", "-r", "--uts"]
+            command = [*unshare, "sh", "-c", 'hostname "$0" && exec "$@"', name, *command]
+        with (work / f"{name}.log").open("wb") as log:
+            return subprocess.Popen(
+                command, cwd=work, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+
+
+@pytest.fixture
+def deployment(
+    postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[..., Deployment]]:
+    """Starts deploy/'s recipe as the README gives it: deploy/databases.sh makes two fresh
+    databases, deploy/start-mlflow.sh an MLflow server over HTTP on one of them (with its
+    basic auth when asked). Call it once per test; everything goes when the test ends.
+    """
+    from sqlalchemy.engine import make_url
+
+    from tests.search.stores.test_server import ADMIN_PASSWORD, _free_port, _wait_healthy
+
+    admin = make_url(postgres_admin_url)
+    names = _database_names()
+    root = tmp_path_factory.mktemp("deployment")
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"  # tune, mlflow
+    psql = {"PGHOST": str(admin.host), "PGPORT": str(admin.port or 5432), "PGUSER": str(admin.username),
+            "PGPASSWORD": str(admin.password), "PGDATABASE": str(admin.database)}  # fmt: skip
+    with _dropped_after(postgres_admin_url, names), ExitStack() as servers:
+
+        def deploy(auth: bool = False) -> Deployment:
+            subprocess.run(["bash", str(DEPLOY / "databases.sh"), *names], check=True,
+                           env={**os.environ, **psql}, capture_output=True)  # fmt: skip
+            port = _free_port()
+            env = {**os.environ, "PATH": path, "TUNE_MLFLOW_HOST": "127.0.0.1",
+                   "TUNE_MLFLOW_PORT": str(port), "TUNE_MLFLOW_WORKERS": "1",
+                   "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+                   "MLFLOW_BACKEND_STORE_URI": admin.set(database=names[1]).render_as_string(False)}  # fmt: skip
+            if auth:
+                env.update(TUNE_MLFLOW_AUTH="1", MLFLOW_AUTH_ADMIN_PASSWORD=ADMIN_PASSWORD)
+                env["MLFLOW_FLASK_SERVER_SECRET_KEY"] = "test-key"
+            log = servers.enter_context((root / "server.log").open("wb"))
+            server = subprocess.Popen(
+                ["bash", str(DEPLOY / "start-mlflow.sh"), str(root / "artifacts")], cwd=root,
+                env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+            servers.callback(_stop, server)
+            url = f"http://127.0.0.1:{port}"
+            _wait_healthy(url, server, root / "server.log")
+            storage = admin.set(database=names[0]).render_as_string(False)
+            worker = {**os.environ, "PATH": path, "TUNE_STORAGE": storage, "TUNE_TRACKING_URI": url}
+            if auth:
+                worker.update(
+                    MLFLOW_TRACKING_USERNAME="admin", MLFLOW_TRACKING_PASSWORD=ADMIN_PASSWORD
+                )
+            return Deployment(storage, url, worker, root / "server.log")
+
+        yield deploy
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=30)
