@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install run test test-fast lint bench clean
+.PHONY: install run test test-fast lint bench bench-compare clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ bench: install
 	$(BIN)/python bench/train_input.py
 	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/throughput.py
+
+## tune against KerasTuner and a hand-written Optuna loop, quick version (about 30 min);
+## the full command is in bench/RESULTS.md. Needs the bench extra: pip install -e '.[bench]'.
+bench-compare: install
+	$(BIN)/python bench/compare.py --seeds 0 --budget 60 --datasets digits hard_classes outliers
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

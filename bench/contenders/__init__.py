@@ -1,0 +1,1 @@
+"""The contenders of bench/compare.py, each run as its own process (`python -m contenders.X`)."""
