@@ -8,6 +8,9 @@ exists to restart the counters of stateful random kernels; Keras draws its rando
 from stateless kernels seeded by its own SeedGenerator, and tf.data traces its shuffle
 afresh for every fit, so the flush buys tune nothing. Building and compiling a trial's
 model took about 80 ms with it and 38 ms without (bench/trial_breakdown.py).
+
+On JAX and PyTorch no TensorFlow state exists to reset: Keras's own reset is cheap there,
+and TensorFlow is kept from loading at all (objectives/_backend.py).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from typing import Any
 
 import keras
 import numpy as np
+
+from objectives._backend import keep_tensorflow_unloaded, uses_tensorflow
 
 
 def fresh_session(seed: int, keep_kernels: bool = True) -> None:
@@ -30,6 +35,7 @@ def fresh_session(seed: int, keep_kernels: bool = True) -> None:
             False now and then.
     """
     seed %= 2**32
+    keep_tensorflow_unloaded()
     if not (keep_kernels and _reset_keeping_kernels(seed)):
         keras.backend.clear_session(free_memory=False)
         keras.utils.set_random_seed(seed)
@@ -41,7 +47,7 @@ def _reset_keeping_kernels(seed: int) -> bool:
     Returns False (nothing done) on another backend, or if the private state this
     relies on has moved in another Keras or TensorFlow version.
     """
-    if keras.backend.backend() != "tensorflow":
+    if not uses_tensorflow():
         return False
     try:
         import tensorflow as tf
@@ -99,7 +105,7 @@ def forget_traced_gradients() -> int:
 
 
 def _gradient_registry() -> dict[str, Any] | None:
-    if keras.backend.backend() != "tensorflow":
+    if not uses_tensorflow():
         return None
     try:
         from tensorflow.python.framework import ops

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
-import tensorflow as tf
 
+from objectives._backend import uses_tensorflow
 from objectives._data import Splits
 from objectives._metrics import Metric
 from objectives._transfer import fine_tune, phases
 from objectives._validation import EpochValidation
 from spaces import TrialFailed
+
+if TYPE_CHECKING:  # TensorFlow loads only where it trains: 5-7 s of start-up otherwise
+    import tensorflow as tf
 
 PREDICT_BATCH = 4096
 EAGER_MAX_STEPS = 20
@@ -89,9 +92,14 @@ def _check_finite(losses: list[float]) -> None:
 
 
 def _training_inputs(splits: Splits, batch_size: int) -> dict[str, Any]:
-    """`fit`'s data arguments: shuffled batches, every epoch in a new order."""
+    """`fit`'s data arguments: shuffled batches, every epoch in a new order.
+
+    On JAX and PyTorch the arrays go straight to Keras: a tf.data dataset would load
+    TensorFlow into the process only to hand its batches over as NumPy again. Keras shuffles
+    them with NumPy's global generator, which `fresh_session` seeds.
+    """
     x, y = splits.x_train, splits.y_train
-    if len(x) > DATASET_MAX_ROWS:
+    if not uses_tensorflow() or len(x) > DATASET_MAX_ROWS:
         return {"x": x, "y": y, "batch_size": batch_size, "shuffle": True}
     # The dataset reshuffles itself; Keras's shuffle flag would only warn.
     return {"x": training_batches(x, y, batch_size), "shuffle": False}
@@ -110,6 +118,8 @@ def training_batches(
         seed: The shuffle's seed; by default drawn from NumPy's global generator, which
             `fresh_session` seeds, so a trial's seed fixes its batches too.
     """
+    import tensorflow as tf
+
     if seed is None:
         seed = int(np.random.randint(0, 2**31 - 1))
     rows = tf.data.Dataset.from_tensor_slices((x, y))

@@ -18,7 +18,9 @@ def log_model(run_id: str, model: keras.Model, sample: np.ndarray) -> str:
         model: The trained model.
         sample: A few preprocessed input rows, to record the model's signature.
     """
-    signature = infer_signature(sample, np.asarray(model(sample, training=False)))
+    # convert_to_numpy, not np.asarray: PyTorch's outputs carry gradients NumPy refuses.
+    outputs = keras.ops.convert_to_numpy(model(sample, training=False))
+    signature = infer_signature(sample, outputs)
     # What mlflow.keras.log_model does, but for a named run: no fluent start_run and
     # end_run around it, each several store round trips.
     info = Model.log(
