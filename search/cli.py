@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 import warnings
@@ -10,7 +11,13 @@ from typing import Any
 
 import click
 
-from search._options import store_options
+from search._options import (
+    BACKEND_ENV,
+    backend_option,
+    choose_backend,
+    store_options,
+    use_backend,
+)
 from search._quiet import load_quietly, quiet_environment
 from spaces import SPACES, TASKS, TuneError
 
@@ -24,7 +31,7 @@ METRIC_NAMES = ("accuracy", "auc", "f1", "rmse", "mae", "mape")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """Hyper-parameter search for Keras models with Optuna, tracked in MLflow."""
-    ctx.obj = {"debug": debug}
+    ctx.ensure_object(dict)["debug"] = debug
     if not debug:
         warnings.simplefilter("ignore")
 
@@ -92,15 +99,28 @@ def cli(ctx: click.Context, debug: bool) -> None:
     default=None,
     help="Log the study's plots to its MLflow run at the end. Default: on.",
 )
+@backend_option(
+    "Keras backend: tensorflow, jax or torch. Default: the study's on a rerun, else "
+    f"${BACKEND_ENV}, else tensorflow. jax and torch: pip install -e '.[jax]' or '.[torch]'."
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def run(config_path: Path | None, quiet: bool, **flags: Any) -> None:
+@click.pass_context
+def run(ctx: click.Context, config_path: Path | None, quiet: bool, **flags: Any) -> None:
     """Search Keras models for a dataset; every trial is logged to MLflow."""
+    from search.run._spec import build_spec, read_settings, stored_backend
+
+    # The backend is settled before Keras loads: it reads KERAS_BACKEND once, on import.
+    settings = read_settings(flags, config_path)
+    env = ctx.obj.get("env_backend")
+    backend, note = choose_backend(settings.get("backend"), env, (stored_backend(settings), env))
+    use_backend(backend)
     load_quietly()
     from search.run._runner import run as run_study
-    from search.run._spec import build_spec
     from search.run._summary import format_summary
 
-    spec = build_spec(flags, config_path)
+    if note:
+        click.echo(f"Note: {note}")
+    spec = build_spec({**flags, "backend": backend}, config_path)
     result = run_study(spec, show_progress=not quiet, announce=lambda line: click.echo(line))
     click.echo(format_summary(result))
 
@@ -117,13 +137,16 @@ def _folds(value: str | None) -> int | str | None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and turn errors into one line and an exit code."""
+    env_backend = os.environ.get(BACKEND_ENV)  # as the user set it, before tune's default
     quiet_environment()
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     if debug:  # accept --debug anywhere on the line, not only before the command
         args = ["--debug", *(a for a in args if a != "--debug")]
     try:
-        cli.main(args=args, prog_name="tune", standalone_mode=False)
+        cli.main(
+            args=args, prog_name="tune", standalone_mode=False, obj={"env_backend": env_backend}
+        )
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.UsageError as exc:  # a wrong flag or value: one line, like every other error

@@ -19,7 +19,9 @@ from search.stores._storage import mask_url
 from spaces import ConfigError, SpaceConfig
 
 # Spec settings a joining run takes from the study when it does not set them.
-FROM_STUDY = ("data", "target", "task", "metric", "space", "cv", "seed", "sampler", "pruner")
+FROM_STUDY = (
+    "data", "target", "task", "metric", "space", "cv", "seed", "sampler", "pruner", "backend",
+)  # fmt: skip
 
 
 def fill_from_study(values: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import keras
 import optuna
 from mlflow import MlflowClient
 from mlflow.entities import DatasetInput
@@ -21,10 +22,11 @@ from objectives import (
     load_base,
     prepare,
 )
+from search._options import DEFAULT_BACKEND
 from search.run._folds import Validation, plan_validation
 from search.run._pruners import make_pruner
 from search.run._samplers import make_sampler
-from search.run._spec import AUTO, StudySpec
+from search.run._spec import AUTO, StudySpec, default_study_name
 from search.stores._lineage import dataset_input
 from search.stores._lookup import find_baseline, peek_study_attrs
 from search.stores._names import BASELINE_ATTR, DEFAULT_STORAGE, DEFAULT_TRACKING_URI, SCHEMA_ATTR
@@ -34,7 +36,7 @@ from search.stores._tracking import connect
 from spaces import ConfigError, SpaceFamily, get_space, record_difference
 
 # What a study made before an identity attribute was recorded is taken to have had.
-IDENTITY_DEFAULTS: dict[str, Any] = {"cv": 1, "base_model": ""}
+IDENTITY_DEFAULTS: dict[str, Any] = {"cv": 1, "base_model": "", "backend": DEFAULT_BACKEND}
 # The `[space.*]` tables each family reads; with a base model, `transfer` replaces its own.
 FAMILY_TABLES: dict[str, tuple[str, ...]] = {
     "dense": (),
@@ -95,6 +97,7 @@ class Setup:
             "seed": self.spec.seed,
             "sampler": self.spec.sampler,
             "pruner": self.spec.pruner,
+            "backend": self.spec.backend,
             # Last: a conflict names the plainer settings above first.
             "ranges": self.spec.effective_space.to_record(),
         }
@@ -124,6 +127,7 @@ class Setup:
             "tune.cv_reason": self.validation.reason,
             "tune.space": self.choice.family,
             "tune.space_reason": self.choice.reason,
+            "tune.backend": self.spec.backend,
             **({"tune.base_model": self.base_model} if self.base_model else {}),
         }
 
@@ -139,6 +143,7 @@ def make_setup(spec: StudySpec, stored_family: str | None = None) -> Setup:
         stored_family: The family of the existing study of this name (see `stored_family`);
             with `--space auto` it is kept, so a study goes on as it was made.
     """
+    _check_backend_loaded(spec.backend)
     base = load_base(spec.base_model) if spec.base_model else None
     if stored_family and spec.space == AUTO and base is None:
         choice = FamilyChoice(stored_family, "the study's own family, kept on a rerun")
@@ -164,6 +169,16 @@ def make_setup(spec: StudySpec, stored_family: str | None = None) -> Setup:
         validation=plan_validation(spec.cv, data),
         choice=choice,
     )
+
+
+def _check_backend_loaded(backend: str) -> None:
+    # Keras picks its backend once per process, on import (the CLI sets it first).
+    loaded = keras.backend.backend()
+    if loaded != backend:
+        raise ConfigError(
+            f"Keras is loaded with the {loaded} backend in this process, not {backend}; "
+            f"set KERAS_BACKEND={backend} before Keras is imported, or run `tune run`."
+        )
 
 
 def stored_family(spec: StudySpec) -> str | None:
@@ -193,12 +208,6 @@ def unused_tables(setup: Setup) -> list[str]:
 def data_reference(data: str) -> str:
     """How a study records its data: a built-in's name, or a file's absolute path."""
     return data if data in BUILTINS else str(Path(data).resolve())
-
-
-def default_study_name(data: str, target: str | None) -> str:
-    """A study name derived from the data: the built-in's name or the file's stem."""
-    stem = data if data in BUILTINS else Path(data).stem
-    return f"{stem}-{target.replace(',', '+')}" if target else stem
 
 
 def open_study(setup: Setup, storage: optuna.storages.BaseStorage) -> optuna.Study:

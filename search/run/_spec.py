@@ -9,8 +9,11 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from search._options import BACKEND_INSTALLS, DEFAULT_BACKEND
 from search.run._pruners import PRUNERS
 from search.run._samplers import SAMPLERS
+from search.stores._lookup import peek_study_attrs
+from search.stores._names import DEFAULT_STORAGE
 from search.stores._storage import GRACE_PERIOD, HEARTBEAT_INTERVAL
 from spaces import SPACES, TASKS, ConfigError, SpaceConfig, check_choice
 
@@ -53,12 +56,15 @@ class StudySpec:
     heartbeat_interval: int = HEARTBEAT_INTERVAL
     grace_period: int = GRACE_PERIOD
     report: bool = True
+    # The Keras backend: chosen by the CLI before Keras loads, and part of the identity.
+    backend: str = DEFAULT_BACKEND
     space_config: SpaceConfig = field(default_factory=SpaceConfig)
 
     def __post_init__(self) -> None:
         check_choice("sampler", self.sampler, SAMPLERS)
         check_choice("pruner", self.pruner, PRUNERS)
         check_choice("space", self.space, (AUTO, *SPACES))
+        check_choice("backend", self.backend, BACKEND_INSTALLS)
         if self.task is not None:
             check_choice("task", self.task, TASKS)
         _positive("trials", self.trials)
@@ -100,17 +106,42 @@ class StudySpec:
 
 def build_spec(flags: Mapping[str, Any], config_path: Path | None = None) -> StudySpec:
     """Merge a TOML study file and CLI flags (flags win) into one validated spec."""
-    values: dict[str, Any] = {}
-    if config_path is not None:
-        values.update(_read_config(config_path))
-    values.update({key: value for key, value in flags.items() if value is not None})
     from search.run._join import fill_from_study  # reads the store: only for a whole run
 
-    values = fill_from_study(values)
+    values = fill_from_study(read_settings(flags, config_path))
     try:
         return StudySpec(**values)
     except TypeError as exc:  # a wrong type in the TOML file, such as trials = "ten"
         raise ConfigError(f"invalid study settings: {exc}.") from exc
+
+
+def read_settings(flags: Mapping[str, Any], config_path: Path | None = None) -> dict[str, Any]:
+    """The settings a run was given: the TOML study file's, overridden by the flags set.
+
+    Loads neither Keras nor the data, so the CLI can read `backend` before Keras loads.
+    """
+    values: dict[str, Any] = {}
+    if config_path is not None:
+        values.update(_read_config(config_path))
+    values.update({key: value for key, value in flags.items() if value is not None})
+    return values
+
+
+def stored_backend(values: Mapping[str, Any]) -> str | None:
+    """The backend of the existing study that `values` name, or None for a new study.
+
+    Reads the Optuna store only; Keras is not loaded yet when the CLI asks.
+    """
+    data = values.get("data", StudySpec.data)
+    name = values.get("study") or default_study_name(data, values.get("target"))
+    attrs = peek_study_attrs(values.get("storage") or DEFAULT_STORAGE, name)
+    return None if attrs is None else str(attrs.get("backend", DEFAULT_BACKEND))
+
+
+def default_study_name(data: str, target: str | None) -> str:
+    """A study name derived from the data: the built-in's name or the file's stem."""
+    stem = Path(data).stem  # a built-in's name (no dot, no slash) is its own stem
+    return f"{stem}-{target.replace(',', '+')}" if target else stem
 
 
 def _read_config(path: Path) -> dict[str, Any]:

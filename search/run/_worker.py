@@ -49,6 +49,9 @@ def worker_main(job: WorkerJob) -> None:
 def serve(job: WorkerJob) -> int:
     """Run `job.quota` trials of the study in this process; returns the exit code."""
     _limit_threads(job.threads)
+    from search._options import use_backend
+
+    use_backend(job.spec.backend)  # before Keras loads, as in the launching process
     # Workers have no terminal of their own to explain library warnings on; the launcher's
     # progress bar and MLflow hold what matters.
     warnings.simplefilter("ignore")
@@ -56,7 +59,7 @@ def serve(job: WorkerJob) -> int:
 
     quiet_environment()
     load_quietly()
-    _configure_tensorflow(job.threads)
+    _configure_backend(job.threads)
     from search.run._loop import optimize_here
     from search.stores._names import WORKER_ATTR
 
@@ -107,9 +110,15 @@ def _limit_threads(threads: int) -> None:
         os.environ[name] = str(threads)
 
 
-def _configure_tensorflow(threads: int) -> None:
+def _configure_backend(threads: int) -> None:
+    # JAX's CPU client honours the OpenMP variables set above; PyTorch and TensorFlow size
+    # their pools on their own first use.
     import keras
 
+    if keras.backend.backend() == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
     if keras.backend.backend() != "tensorflow":
         return
     import tensorflow as tf
