@@ -16,11 +16,16 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from search._options import (
+    DEFAULT_BACKEND,
+    backend_option,
+    check_backend,
+    choose_backend,
     format_option,
     storage_option,
     store_options,
     store_urls,
     tracking_option,
+    use_backend,
 )
 from spaces import TuneError
 
@@ -180,15 +185,22 @@ def export(
 ) -> None:
     """Export the best trial's model: model.keras, a TF SavedModel and tune.json."""
     from search._quiet import load_quietly
+    from search.stores._lookup import peek_study_attrs
 
+    storage, tracking = _urls(storage, tracking_uri)
+    # The study's own backend: a --refit then trains as its trials did.
+    attrs = peek_study_attrs(storage, study) or {}
+    backend = str(attrs.get("backend", DEFAULT_BACKEND))
+    check_backend(backend)
+    use_backend(backend)
     load_quietly()
     from search.ship._export import ExportRequest, describe
     from search.ship._export import export as run_export
 
-    storage, tracking = _urls(storage, tracking_uri)
     done = run_export(ExportRequest(study, out, storage, tracking, **flags))
     click.echo(f"Exported trial #{done.meta['trial']} of '{study}' to {out}")
-    click.echo("  model.keras, saved_model/ (TF SavedModel), tune.json")
+    saved = " saved_model/ (TF SavedModel)," if done.meta["saved_model"] else ""
+    click.echo(f"  model.keras,{saved} tune.json (trained on {done.meta['backend']})")
     click.echo(f"  {describe(done.meta)}")
     if done.registered:
         click.echo(f"Registered {done.registered}")
@@ -207,10 +219,27 @@ def export(
     help="Predictions CSV; '-' (the default) writes it to standard output.",
 )
 @tracking_option
-def predict(model: str, data: str, out: Path, tracking_uri: str | None) -> None:
+@backend_option(
+    "Keras backend to load the model in. Default: $KERAS_BACKEND, else the one it trained on."
+)
+@click.pass_context
+def predict(
+    ctx: click.Context,
+    model: str,
+    data: str,
+    out: Path,
+    tracking_uri: str | None,
+    backend: str | None,
+) -> None:
     """Predict a file's rows with an export folder or models:/NAME@champion."""
     from search._quiet import load_quietly
+    from search.ship._files import training_backend
 
+    env = (ctx.obj or {}).get("env_backend")
+    chosen, note = choose_backend(backend, env, (env, training_backend(model)))
+    use_backend(chosen)
+    if note:
+        click.echo(f"note: {note}", err=True)
     load_quietly()
     from search.ship._predict import predict_file
 

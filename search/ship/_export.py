@@ -29,7 +29,9 @@ from objectives import (
     prepare,
     score,
 )
-from search.ship._predict import META_FILE, MODEL_FILE, SAVED_MODEL_DIR
+from search._options import DEFAULT_BACKEND
+from search.ship._files import META_FILE, MODEL_FILE, SAVED_MODEL_DIR
+from search.ship._saved_model import tensorflow_installed, write_saved_model
 from search.ship._shipment import Shipment, choose
 from search.stores._lookup import load_study, open_existing, real_params, require_best
 from search.stores._names import RUN_ID_ATTR
@@ -41,7 +43,10 @@ from spaces import ConfigError, DataError, TuneError, first_line, get_space
 # the data or the preprocessing changed since the study ran.
 SCORE_TOLERANCE = 1e-6
 FORMAT = "tune-export/1"
-_VERSIONS = ("tune", "keras", "tensorflow", "tensorflow-cpu", "optuna", "mlflow", "numpy", "pandas")
+_VERSIONS = (
+    "tune", "keras", "tensorflow", "tensorflow-cpu", "jax", "torch", "optuna", "mlflow",
+    "numpy", "pandas",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -150,8 +155,11 @@ def _write(
         # Score the weights as written, reloaded the way `tune predict` will load them.
         exported = keras.saving.load_model(stage / MODEL_FILE, safe_mode=True)
         scores = _scores(exported, shipment, metric, data.problem.task)
-        exported.export(str(stage / SAVED_MODEL_DIR), verbose=False)
+        saved_model = tensorflow_installed()
+        if saved_model:
+            write_saved_model(exported, stage / MODEL_FILE, stage / SAVED_MODEL_DIR)
         meta = _meta(study, data, metric, scores, shipment)
+        meta["saved_model"] = SAVED_MODEL_DIR if saved_model else None
         (stage / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
         if out.exists():
             shutil.rmtree(out)
@@ -209,6 +217,8 @@ def _meta(
         "metric": {"name": metric.name, "direction": metric.direction, **scores},
         "params": real_params(trial),
         "data": {"source": study.user_attrs["data"], "seed": study.user_attrs.get("seed")},
+        # The backend that trained the model; `tune predict` loads it there by default.
+        "backend": study.user_attrs.get("backend", DEFAULT_BACKEND),
         "versions": _versions(),
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }

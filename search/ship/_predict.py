@@ -26,12 +26,10 @@ from objectives import (
     sequence_shape,
 )
 from objectives._images import FILES_ATTR as IMAGE_FILES_ATTR
+from search.ship._files import META_FILE, MODEL_FILE
 from search.stores._storage import mask_text, sqlite_path
 from spaces import ConfigError, DataError, first_line
 
-MODEL_FILE = "model.keras"
-META_FILE = "tune.json"
-SAVED_MODEL_DIR = "saved_model"
 REQUIRED_META = ("task", "target", "classes", "inputs", "preprocessor")
 MODEL_URI_SCHEMES = ("models:/", "runs:/")
 SHOWN_COLUMNS = 12
