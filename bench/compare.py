@@ -25,7 +25,6 @@ import argparse
 import importlib.util
 import json
 import os
-import shlex
 import subprocess
 import sys
 import tempfile
@@ -45,6 +44,7 @@ from contenders.summary import write_report  # noqa: E402
 OUT = HERE / "compare"
 RESULTS = OUT / "results.jsonl"
 SEEDS = (0, 1, 2)
+DEFAULT_BUDGET = 120.0
 CONTENDERS = ("tune", "tune-w2", "kt-random", "kt-hyperband", "kt-bayesian", "optuna-loop")
 INSTALL = "bench/compare.py needs KerasTuner: pip install -e '.[bench]'"
 
@@ -182,7 +182,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--budget", type=float, default=120.0, help="seconds per contender")
+    parser.add_argument("--budget", type=float, help="seconds per contender (default 120)")
     parser.add_argument("--seeds", type=int, nargs="*", default=list(SEEDS))
     parser.add_argument("--datasets", nargs="*", default=list(DATASETS), choices=DATASETS)
     parser.add_argument("--report", action="store_true", help="only write the report")
@@ -191,10 +191,11 @@ def main() -> int:
         print(INSTALL, file=sys.stderr)
         return 1
     if not args.report:
-        _run(args.datasets, args.seeds, args.budget)
-    shown = shlex.join(["python", "bench/compare.py", *sys.argv[1:]])
-    cells = [c for c in recorded() if c["budget_s"] == args.budget]
-    print(write_report(cells, OUT, HERE / "RESULTS.md", shown))
+        _run(args.datasets, args.seeds, args.budget or DEFAULT_BUDGET)
+    # The report shows one budget: the one asked for, else the one recorded last.
+    budget = args.budget or next((c["budget_s"] for c in reversed(recorded())), DEFAULT_BUDGET)
+    cells = [c for c in recorded() if c["budget_s"] == budget]
+    print(write_report(cells, OUT, HERE / "RESULTS.md"))
     return 0
 
 

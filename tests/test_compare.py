@@ -1,0 +1,100 @@
+"""bench/compare.py's pure parts: targets, time to target, verdicts, resuming, the report."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+sys.path.insert(0, str(BENCH))
+
+import compare  # noqa: E402
+from contenders import summary  # noqa: E402
+
+
+def cell(contender: str, curve: list[list[float]], **extra: Any) -> dict[str, Any]:
+    return {
+        "dataset": "wine", "seed": 0, "contender": contender, "budget_s": 60.0,
+        "metric": "accuracy", "holdout_rows": 36, "status": "ok", "curve": curve,
+        "wall_s": 70.0, "trials": 5, "fits": 5, "fits_per_min": 4.3, "peak_rss_mb": 900.0,
+        **extra,
+    }  # fmt: skip
+
+
+CELLS = [
+    cell("tune", [[20.0, 0.90], [35.0, 0.97], [50.0, 1.0]]),
+    cell("kt-random", [[12.0, 0.94], [40.0, 0.97]]),
+    cell("kt-hyperband", [[15.0, 0.96]]),
+    cell("kt-bayesian", [], status="failed", reason="exit 1: boom"),
+    cell("optuna-loop", [[30.0, 0.93]]),
+]
+
+
+def test_target_is_the_best_kerastuner_final_score() -> None:
+    assert summary.target(CELLS, "wine", 0) == 0.97
+    assert summary.best_kerastuner(CELLS, "wine", 0)["contender"] == "kt-random"  # type: ignore[index]
+    assert summary.target(CELLS, "wine", 1) is None
+
+
+def test_time_to_target_takes_the_first_model_that_reaches_it() -> None:
+    assert (
+        summary.time_to_target([[20.0, 0.9], [35.0, 0.97], [50.0, 1.0]], 0.97, "accuracy") == 35.0
+    )
+    assert summary.time_to_target([[30.0, 0.93]], 0.97, "accuracy") is None
+    # A lower RMSE is better.
+    assert summary.time_to_target([[10.0, 5.0], [20.0, 3.0]], 4.0, "rmse") == 20.0
+
+
+@pytest.mark.parametrize(
+    ("mine", "theirs", "metric", "expected"),
+    [
+        (0.97, 0.98, "accuracy", "tie"),  # under one of 36 rows apart
+        (0.95, 0.98, "accuracy", "loss"),
+        (1.0, 0.97, "accuracy", "win"),
+        (3.0, 4.0, "rmse", "win"),
+        (4.0, 4.0, "rmse", "tie"),
+    ],
+)
+def test_verdict(mine: float, theirs: float, metric: str, expected: str) -> None:
+    assert summary.verdict(mine, theirs, metric, 36) == expected
+
+
+def test_recorded_cells_are_skipped_when_resuming(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    results = tmp_path / "results.jsonl"
+    results.write_text("\n".join(json.dumps(c) for c in CELLS[:2]) + "\n")
+    monkeypatch.setattr(compare, "RESULTS", results)
+    left = compare.pending(compare.recorded(), ["wine"], [0], 60.0)
+    assert ("wine", 0, "tune") not in left and ("wine", 0, "kt-random") not in left
+    assert len(left) == len(compare.CONTENDERS) - 2
+    # Another budget is another cell.
+    assert len(compare.pending(compare.recorded(), ["wine"], [0], 120.0)) == 6
+
+
+def test_report_names_a_failure_and_a_contender_that_never_reached_the_target(
+    tmp_path: Path,
+) -> None:
+    text = summary.write_report(CELLS, tmp_path / "compare", tmp_path / "RESULTS.md")
+    assert "kt-bayesian (1 failed: exit 1: boom)" in text
+    assert "| optuna-loop | 1 | 0.9300 ± 0.0000 | never |" in text
+    assert "tune 1.0000 against the best KerasTuner's (kt-random) 0.9700, a win" in text
+    assert (tmp_path / "compare" / "wine.png").is_file()
+
+
+def test_without_kerastuner_one_line_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real = compare.importlib.util.find_spec
+    monkeypatch.setattr(
+        compare.importlib.util,
+        "find_spec",
+        lambda name: None if name == "keras_tuner" else real(name),
+    )
+    monkeypatch.setattr(sys, "argv", ["compare.py", "--datasets", "wine"])
+    assert compare.main() == 1
+    assert capsys.readouterr().err.strip() == compare.INSTALL
