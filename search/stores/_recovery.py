@@ -1,7 +1,8 @@
 """Resume after a crash: trials and runs that a dead process left RUNNING are closed.
 
 A process is known dead when it ran on this host and its pid is gone (or reused). Trials of
-other hosts are left to Optuna's heartbeat, whose stale-trial callback is `StaleTrialHandler`.
+other hosts are left to Optuna's heartbeat, whose stale-trial callback is `StaleTrialHandler`;
+it also closes the parent run of a `tune run` whose trials have all stopped beating.
 
 A trial learns its run's id only as it ends (the writer opens the run, search/stores/_tracking.py),
 so the run of a trial that is still running, or died, is found by its `tune.trial` tag.
@@ -26,6 +27,7 @@ from search.stores._storage import retry_once
 
 DEAD_REASON = "the worker running this trial died (killed or crashed)"
 STALE_REASON = "the worker running this trial stopped sending heartbeats"
+SILENT_REASON = "every worker of this run stopped sending heartbeats"
 
 
 @cache
@@ -50,7 +52,11 @@ def is_dead(owner: str) -> bool:
 
 
 class StaleTrialHandler:
-    """Heartbeat callback: close the stale trial's MLflow run, then retry the trial once."""
+    """Heartbeat callback: close the stale trial's MLflow run, then retry the trial once.
+
+    Its parent run is closed too once none of its trials still runs: a remote machine that
+    stops beating leaves its `tune run`'s run to whoever notices (see `_close_if_silent`).
+    """
 
     def __init__(self, tracking_uri: str) -> None:
         self.tracking_uri = tracking_uri
@@ -58,9 +64,13 @@ class StaleTrialHandler:
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
         client = MlflowClient(tracking_uri=self.tracking_uri)
+        parents: set[str] = set()
         for run_id in _runs_of(client, study.study_name, trial):
+            parents.update(_parent_of(client, run_id))
             _close_run(client, run_id, STALE_REASON)
         self.retry(study, trial)
+        for parent in parents:
+            _close_if_silent(client, study, parent)
 
 
 def recover(study: optuna.Study, client: MlflowClient, experiment_id: str | None) -> int:
@@ -138,6 +148,45 @@ def is_abandoned(trial: FrozenTrial | None) -> bool:
         return False
     owner = trial.user_attrs.get(OWNER_ATTR)
     return owner is None or is_dead(owner)  # a trial of a tune before owners: nobody left
+
+
+def _parent_of(client: MlflowClient, run_id: str) -> list[str]:
+    """The parent run of a run, if it has one and the store answers."""
+    with contextlib.suppress(MlflowException):
+        parent = client.get_run(run_id).data.tags.get("mlflow.parentRunId")
+        return [parent] if parent else []
+    return []
+
+
+def _close_if_silent(client: MlflowClient, study: optuna.Study, parent_id: str) -> None:
+    """Close a `tune run`'s parent run, and what it left open, once none of its trials runs.
+
+    Called after one of its trials went stale. A live `tune run` fails its own crashed
+    workers' trials at once (`recover`), so a trial left to the heartbeat means its machine
+    stopped, unless the run has other trials still beating. Should the run be alive after
+    all (a machine cut off, then back), it sets its own status again as it ends.
+    """
+    with contextlib.suppress(MlflowException):  # a store out of reach leaves nothing to close
+        parent = client.get_run(parent_id)
+        if parent.info.status != "RUNNING" or parent.data.tags.get("tune.role") != "study":
+            return
+        children = client.search_runs(
+            [parent.info.experiment_id],
+            filter_string=f"tags.`mlflow.parentRunId` = '{parent_id}' "
+            "and attributes.status = 'RUNNING'",
+            max_results=5000,
+        )
+        trials = {str(t.number): t for t in study.get_trials(deepcopy=False)}
+        pairs = [(run, trials.get(run.data.tags.get("tune.trial", ""))) for run in children]
+        ended = [(run, t) for run, t in pairs if t is not None and t.state.is_finished()]
+        if len(ended) < len(pairs):
+            return  # a trial of that run still runs (or is not ours to judge): it is alive
+        for run, trial in ended:
+            # The trial ended, but its run's last write died with its writer.
+            outcome = TrialOutcome(trial.state.name, trial.value, reason=SILENT_REASON)
+            end_run(client, run.info.run_id, outcome, status="KILLED")
+        client.set_tag(parent_id, "tune.fail_reason", SILENT_REASON)
+        client.set_terminated(parent_id, "KILLED")
 
 
 def _close_run(client: MlflowClient, run_id: str, reason: str) -> None:
