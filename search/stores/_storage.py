@@ -85,6 +85,24 @@ def relax_sqlite_sync() -> None:
         sqlalchemy.event.listen(sqlalchemy.engine.Engine, "connect", _relaxed_sync)
 
 
+def _begin_immediate(connection: sqlalchemy.engine.Connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def lock_on_begin(engine: sqlalchemy.engine.Engine) -> None:
+    """Have every transaction of an Optuna SQLite engine take the write lock first.
+
+    Python's sqlite3 runs a SELECT outside any transaction, and SQLite has no SELECT ... FOR
+    UPDATE, so two processes could both read a WAITING trial (the enqueued baseline, a
+    retried trial) and both set it RUNNING: the trial ran twice, and the second tell failed
+    with "Cannot tell a COMPLETE trial". BEGIN IMMEDIATE serialises that read with the write;
+    SQLite serialises writers anyway. It is set only once the storage is open, because
+    Optuna's own set-up holds one connection open while it opens a second.
+    """
+    if not sqlalchemy.event.contains(engine, "begin", _begin_immediate):
+        sqlalchemy.event.listen(engine, "begin", _begin_immediate)
+
+
 def artifact_root(tracking_uri: str) -> str | None:
     """Where runs keep their artifacts: beside a SQLite store, else the server's choice."""
     path = sqlite_path(tracking_uri)
@@ -128,12 +146,15 @@ def open_storage(
             return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **beat)  # type: ignore[arg-type]
 
     try:
-        return open_once(sqlite_path(url), opener)
+        storage = open_once(sqlite_path(url), opener)
     except (sqlalchemy.exc.SQLAlchemyError, ValueError, ImportError) as exc:
         raise ConfigError(
             f"cannot open storage '{mask_url(url)}': {mask_text(first_line(exc), url)}. "
             "Check --storage."
         ) from exc
+    if sqlite_path(url) is not None:
+        lock_on_begin(storage.engine)
+    return storage
 
 
 def reach(url: str, flag: str) -> None:

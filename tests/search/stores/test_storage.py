@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
+import optuna
 import pytest
 import sqlalchemy
 
@@ -44,3 +46,34 @@ def test_optuna_and_mlflow_connections_skip_the_fsync_per_commit(stores: Stores)
 @pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:", "postgresql://h/db"])
 def test_urls_without_a_file_have_no_path(url: str) -> None:
     assert sqlite_path(url) is None
+
+
+def _pop_at_once(studies: list[optuna.Study]) -> list[int | None]:
+    """Every study pops a waiting trial at the same instant, each in a thread of its own."""
+    start = threading.Barrier(len(studies))
+    won: list[int | None] = []
+
+    def pop(study: optuna.Study) -> None:
+        start.wait()
+        won.append(study._pop_waiting_trial_id())
+
+    threads = [threading.Thread(target=pop, args=(s,)) for s in studies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return won
+
+
+def test_a_waiting_trial_is_popped_by_exactly_one_of_several_racing_storages(
+    stores: Stores,
+) -> None:
+    # Each racer has a storage (an engine) of its own, as each worker process has; without
+    # BEGIN IMMEDIATE two of them took the same trial within a few rounds.
+    racers = [open_storage(stores.storage) for _ in range(6)]
+    study = optuna.create_study(study_name="race", storage=racers[0])
+    studies = [optuna.load_study(study_name="race", storage=s) for s in racers]
+    for round_ in range(15):
+        study.enqueue_trial({"x": round_})
+        won = _pop_at_once(studies)
+        assert sum(w is not None for w in won) == 1, f"round {round_}: {won}"
