@@ -44,8 +44,9 @@ bench: install
 	$(BIN)/python bench/throughput.py
 
 ## tune against KerasTuner and a hand-written Optuna loop, quick version (about 30 min);
-## the full command is in bench/RESULTS.md. Needs the bench extra: pip install -e '.[bench]'.
+## the full command is in bench/RESULTS.md. It installs the bench extra (KerasTuner) first.
 bench-compare: install
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/compare.py --seeds 0 --budget 60 --datasets digits hard_classes outliers
 
 clean:
