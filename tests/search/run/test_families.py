@@ -4,6 +4,7 @@ and transfer learning; each checked in MLflow, then exported and predicted."""
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -148,6 +149,15 @@ def test_transfer_from_a_base_model_the_user_trained(tune, stores, tmp_path) -> 
     assert study.user_attrs["base_model"] == str(Path(base).resolve())
     predicted = _export_predict(tune, stores, "glyphs", data)
     assert len(predicted) == 60 and set(predicted["target"]) <= {0, 1, 2}
+    # The refit trains the best trial's base and head again, on every non-test row.
+    refit = tmp_path / "refit"
+    assert (
+        "--refit" in tune("export", "glyphs", "--out", str(refit), "--refit", *stores.flags()).out
+    )
+    meta = json.loads((refit / "tune.json").read_text(encoding="utf-8"))
+    assert meta["refit"] is True and meta["params"]["unfreeze"] == 1
+    refitted = pd.read_csv(io.StringIO(tune("predict", str(refit), "--data", data).out))
+    assert len(refitted) == 60 and set(refitted["target"]) <= {0, 1, 2}
 
 
 def test_a_rerun_without_space_keeps_the_studys_family(tune, stores, tmp_path) -> None:
