@@ -28,9 +28,9 @@ from spaces._transfer import transfer_baseline, transfer_space
 
 # A recurrent layer steps through T positions one after the other, so an epoch costs many
 # times a dense one's: one LSTM fit of 30 epochs on 1,000 sequences of 24 steps took 12-40 s
-# on a 2-core machine. Half of the dense range keeps a 3-minute search above a dozen trials
-# (bench/rnn.py).
-RNN_EPOCHS = (4, 16)
+# on a 2-core machine. With 4-16 epochs a 3-minute search finished 9 trials there; 3-12 is
+# meant to keep it above a dozen (bench/rnn.py, whose figures bench/README.md gives).
+RNN_EPOCHS = (3, 12)
 
 
 def rnn_space(
