@@ -8,7 +8,7 @@ import sqlite3
 import threading
 import urllib.request
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -113,6 +113,36 @@ def artifact_root(tracking_uri: str) -> str | None:
     return (Path("mlruns") / ARTIFACTS_DIR).resolve().as_uri()
 
 
+class BeatingStorage(optuna.storages.RDBStorage):
+    """Optuna's RDB storage, where a trial beats from the moment it starts running.
+
+    Optuna records a trial's first heartbeat from a thread it starts after `ask`, which under
+    load can run a good while after the objective has begun; a machine that died in between
+    left a RUNNING trial without a heartbeat, which Optuna never takes for stale. Here the
+    first beat is written as the trial is created or popped from the queue.
+    """
+
+    # Optuna's cache in front of the storage calls this private method, not create_new_trial.
+    def _create_new_trial(
+        self, study_id: int, template_trial: optuna.trial.FrozenTrial | None = None
+    ) -> optuna.trial.FrozenTrial:
+        trial = super()._create_new_trial(study_id, template_trial)
+        if trial.state == optuna.trial.TrialState.RUNNING:
+            self.record_heartbeat(trial._trial_id)
+        return trial
+
+    def set_trial_state_values(
+        self,
+        trial_id: int,
+        state: optuna.trial.TrialState,
+        values: Sequence[float] | None = None,
+    ) -> bool:
+        updated = super().set_trial_state_values(trial_id, state, values)
+        if updated and state == optuna.trial.TrialState.RUNNING:
+            self.record_heartbeat(trial_id)
+        return updated
+
+
 def open_storage(
     url: str,
     stale_callback: StaleCallback | None = None,
@@ -143,7 +173,7 @@ def open_storage(
         with warnings.catch_warnings():
             # Heartbeats are marked experimental; tune relies on them knowingly.
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **beat)  # type: ignore[arg-type]
+            return BeatingStorage(url, engine_kwargs=engine_kwargs, **beat)  # type: ignore[arg-type]
 
     try:
         storage = open_once(sqlite_path(url), opener)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import optuna
@@ -77,3 +78,18 @@ def test_a_waiting_trial_is_popped_by_exactly_one_of_several_racing_storages(
         study.enqueue_trial({"x": round_})
         won = _pop_at_once(studies)
         assert sum(w is not None for w in won) == 1, f"round {round_}: {won}"
+
+
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
+def test_a_trial_beats_from_the_moment_it_runs(stores: Stores) -> None:
+    # Killed between `ask` and Optuna's first heartbeat, a trial never beat, so it was never
+    # taken for stale; here it beats at once, and is failed once the grace period is over.
+    storage = open_storage(stores.storage, heartbeat_interval=1, grace_period=1)
+    study = optuna.create_study(study_name="beats", storage=storage)
+    asked = study.ask()  # no heartbeat thread: as if the process died right here
+    study.enqueue_trial({"x": 1.0})
+    popped = study.ask()
+    time.sleep(2.5)
+    optuna.storages.fail_stale_trials(study)
+    states = {t.number: t.state for t in study.get_trials()}
+    assert states[asked.number] == states[popped.number] == optuna.trial.TrialState.FAIL
