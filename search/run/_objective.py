@@ -79,6 +79,7 @@ class Objective:
                 trial.set_user_attr(key, value)
             params = self._suggest(trial, run)
             value, n_params = self._score(trial, params, run)
+            _stop_if_ctrl_c()
             # The worker's memory shows in the MLflow UI, so growth over trials can be seen.
             outcome = TrialOutcome(
                 "COMPLETE", value, duration_s=_since(started), n_params=n_params, rss_mb=_rss_mb()
@@ -201,3 +202,10 @@ def _release() -> None:
     forget_traced_gradients()
     gc.collect()
     gc.freeze()
+
+
+def _stop_if_ctrl_c() -> None:
+    """Raise the Ctrl-C that Python swallowed: a KeyboardInterrupt raised while a garbage
+    collector callback runs (JAX installs one) is only printed as "Exception ignored"."""
+    if ctrl_c_pressed():
+        raise KeyboardInterrupt
