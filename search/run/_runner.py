@@ -19,7 +19,7 @@ from search.run._refit import Refit, refit_best
 from search.run._samplers import make_sampler, process_seed
 from search.run._setup import Setup, make_setup, open_stores, open_study, stored_family
 from search.run._spec import StudySpec
-from search.stores._first_open import store_lock
+from search.stores._first_open import study_turn
 from search.stores._lookup import best_trial, find_baseline, fold_spread
 from search.stores._names import FOLD_SCORES_ATTR, MODEL_URI_ATTR, PARAMS_ATTR
 from search.stores._recovery import owner_tag, recover
@@ -76,7 +76,8 @@ def run(
     reach(setup.storage_url, "--storage")
     probe(setup.tracking_uri)
     storage, client = open_stores(setup)
-    with store_lock(sqlite_path(setup.storage_url)):  # one textbook trial, however many start
+    turn = study_turn(storage.engine, sqlite_path(setup.storage_url), setup.study_name)
+    with turn:  # one textbook trial, however many start
         study = open_study(setup, storage)
     fresh = all(t.state == TrialState.WAITING for t in study.get_trials(deepcopy=False))
     sampler_seed = process_seed(spec.seed, fresh, owner_tag())

@@ -6,6 +6,10 @@ already exists", "duplicate column name", an alembic version row not found). On 
 the processes opening a SQLite store take turns through a lock on the store's folder; against
 a database server, a process that loses the race waits for the winner and tries again, and
 then finds the tables made.
+
+Opening one study is not safe to race either: two processes that both find a new study
+would both enqueue its textbook trial. They take turns through `study_turn`: the folder lock
+for SQLite, a session-level advisory lock for PostgreSQL.
 """
 
 from __future__ import annotations
@@ -14,10 +18,13 @@ import fcntl
 import os
 import re
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
+
+import sqlalchemy
 
 T = TypeVar("T")
 
@@ -46,6 +53,30 @@ def store_lock(path: Path | None) -> Iterator[None]:
         yield
     finally:
         os.close(handle)  # closing releases the lock
+
+
+@contextmanager
+def study_turn(engine: sqlalchemy.Engine, path: Path | None, name: str) -> Iterator[None]:
+    """Take turns with the other processes opening study `name` in the same store.
+
+    Args:
+        engine: The Optuna storage's engine.
+        path: The SQLite database file, or None for a database server.
+
+    On PostgreSQL the lock belongs to a connection, so a killed process releases it. Other
+    servers (MySQL) are not locked.
+    """
+    if engine.dialect.name != "postgresql":
+        with store_lock(path):
+            yield
+        return
+    key = {"key": zlib.crc32(f"tune.study:{name}".encode())}
+    with engine.connect() as connection:
+        connection.execute(sqlalchemy.text("SELECT pg_advisory_lock(:key)"), key)
+        try:
+            yield
+        finally:
+            connection.execute(sqlalchemy.text("SELECT pg_advisory_unlock(:key)"), key)
 
 
 def open_once(path: Path | None, opener: Callable[[], T]) -> T:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import optuna
 import pytest
+import sqlalchemy
 from mlflow import MlflowClient
 
-from search.stores._first_open import open_once, store_lock
+from search.stores._first_open import open_once, store_lock, study_turn
 
 RUNS = 4
 TRIALS = 2
@@ -93,3 +96,44 @@ def test_the_lock_is_the_folder_and_leaves_nothing(tmp_path: Path) -> None:
         pass
 
     assert list(tmp_path.iterdir()) == []
+
+
+def _second_waits_for_first(engine: sqlalchemy.Engine, path: Path | None) -> None:
+    """While one holder has study 'iris''s turn, a second waits, and enters once it is freed."""
+    events: list[str] = []
+    holding = threading.Event()
+
+    def second() -> None:
+        holding.wait()
+        with study_turn(engine, path, "iris"):
+            events.append("second in")
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    with study_turn(engine, path, "iris"):
+        holding.set()
+        time.sleep(0.5)
+        events.append("first out")
+    thread.join(timeout=30)
+
+    assert events == ["first out", "second in"]
+
+
+def test_openers_of_one_study_take_turns_on_sqlite(tmp_path: Path) -> None:
+    path = tmp_path / "optuna.db"
+    _second_waits_for_first(sqlalchemy.create_engine(f"sqlite:///{path}"), path)
+
+
+@pytest.mark.postgres
+def test_openers_of_one_study_take_turns_on_postgresql(postgres_databases) -> None:
+    engine = sqlalchemy.create_engine(postgres_databases[0])
+    try:
+        _second_waits_for_first(engine, None)
+        with engine.connect() as connection:  # the lock was given back, not left held
+            held = (
+                "SELECT count(*) FROM pg_locks JOIN pg_database d ON d.oid = pg_locks.database "
+                "WHERE locktype = 'advisory' AND d.datname = current_database()"
+            )
+            assert connection.execute(sqlalchemy.text(held)).scalar() == 0
+    finally:
+        engine.dispose()
