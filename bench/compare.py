@@ -46,7 +46,8 @@ RESULTS = OUT / "results.jsonl"
 SEEDS = (0, 1, 2)
 DEFAULT_BUDGET = 120.0
 CONTENDERS = ("tune", "tune-w2", "kt-random", "kt-hyperband", "kt-bayesian", "optuna-loop")
-INSTALL = "bench/compare.py needs KerasTuner: pip install -e '.[bench]'"
+INSTALL = "bench/compare.py needs KerasTuner and optuna-integration: pip install -e '.[bench]'"
+BENCH_EXTRA = ("keras_tuner", "optuna_integration")
 
 
 def command(contender: str, split: Split, seed: int, budget: float, work: Path) -> list[str]:
@@ -187,7 +188,7 @@ def main() -> int:
     parser.add_argument("--datasets", nargs="*", default=list(DATASETS), choices=DATASETS)
     parser.add_argument("--report", action="store_true", help="only write the report")
     args = parser.parse_args()
-    if not args.report and importlib.util.find_spec("keras_tuner") is None:
+    if not args.report and any(importlib.util.find_spec(m) is None for m in BENCH_EXTRA):
         print(INSTALL, file=sys.stderr)
         return 1
     if not args.report:

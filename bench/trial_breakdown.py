@@ -38,25 +38,27 @@ CALLS: Counter[str] = Counter()
 TRIAL = [0]
 
 ASK = "Optuna ask"
+REPORT = "      Optuna report (a store write)"
+CHECK = "      pruning check"
+# Seconds of each call, for the phases that issue #16 states per epoch.
+PER_CALL: defaultdict[str, list[float]] = defaultdict(list)
 
 
 def phases() -> list[tuple[Any, str, str]]:
     """(owner, attribute, label): what is timed. Imported here, not at load (see load_tune)."""
     import optuna
-    import optuna_integration
 
     import objectives._validation as validation
     import search.run._objective as trial_module
+    import search.run._pruning as pruning
     import search.stores._tracking as tracking
 
     return [
         (trial_module.Objective, "__call__", "objective (all but ask/tell)"),
         (trial_module, "train_model", "  Keras fit"),
-        (
-            optuna_integration.KerasPruningCallback,
-            "on_epoch_end",
-            "    Optuna report + prune check",
-        ),
+        (pruning.PruningCallback, "on_epoch_end", "    report + pruning check"),
+        (pruning.PruneCheck, "report", REPORT),
+        (pruning.PruneCheck, "should_prune", CHECK),
         (validation.EpochValidation, "on_epoch_end", "    exact validation"),
         (trial_module.Objective, "_suggest", "  sampling (+ params to the writer)"),
         (optuna.samplers.TPESampler, "infer_relative_search_space", "    TPE search space"),
@@ -83,7 +85,9 @@ def _timed(function: Callable[..., Any], label: str) -> Callable[..., Any]:
         try:
             return function(*args, **kwargs)
         finally:
-            SPENT[label][TRIAL[0]] += time.perf_counter() - started
+            spent = time.perf_counter() - started
+            SPENT[label][TRIAL[0]] += spent
+            PER_CALL[label].append(spent)
             CALLS[label] += 1
             if label == ASK:
                 TRIAL[0] += 1
@@ -114,6 +118,8 @@ def main() -> None:
         per_trial = [SPENT[label].get(i + (label != ASK), 0.0) for i in range(n)]
         rows.append((f"{label} ({CALLS[label]} calls)", _both(per_trial)))
     report(f"default study: breast_cancer, {n} trials, ms per trial: median / mean", rows)
+    epochs = [(label.strip(), _both(PER_CALL[label])) for label in (REPORT, CHECK)]
+    report("per epoch, ms: median / mean", epochs)
 
 
 def _both(values: list[float]) -> str:

@@ -86,14 +86,15 @@ def test_report_names_a_failure_and_a_contender_that_never_reached_the_target(
     assert (tmp_path / "compare" / "wine.png").is_file()
 
 
-def test_without_kerastuner_one_line_names_the_extra(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("missing", ["keras_tuner", "optuna_integration"])
+def test_without_the_bench_extra_one_line_names_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], missing: str
 ) -> None:
     real = compare.importlib.util.find_spec
     monkeypatch.setattr(
         compare.importlib.util,
         "find_spec",
-        lambda name: None if name == "keras_tuner" else real(name),
+        lambda name: None if name == missing else real(name),
     )
     monkeypatch.setattr(sys, "argv", ["compare.py", "--datasets", "wine"])
     assert compare.main() == 1

@@ -1,6 +1,7 @@
 """One `tune run`, from a spec to a summary.
 
-`_spec` (the settings), `_samplers` and `_pruners` (the registries), `_setup` (data, the
+`_spec` (the settings), `_samplers` and `_pruners` (the registries), `_pruning` (the
+per-epoch pruning check against a snapshot of the study), `_setup` (data, the
 study's identity, opening the stores and the study), `_objective` (one trial), `_epochs`
 and `_model_log` (what a trial logs to MLflow from Keras), `_guards`, `_interrupts` and
 `_progress` (study callbacks), `_loop` (the in-process trial loop), `_worker` (one worker

@@ -19,6 +19,7 @@ from mlflow.entities import Metric as LoggedMetric
 
 from objectives import Metric, build_model, train_model
 from objectives._folds import Fold
+from search.run._pruning import PruneCheck
 from search.stores._names import FOLD_SCORES_ATTR
 from spaces import SpaceFamily, TrialFailed
 
@@ -46,15 +47,15 @@ class CrossValidation:
             TrialFailed: A fold's score is not finite.
         """
         self.scores, self.fit_s = [], 0.0
-        n_params = 0
+        n_params, check = 0, PruneCheck(trial)
         for k, fold in enumerate(self.folds):
             reset(k == 0)
             value, size = self._fit(fold, params)
             n_params = n_params or size
             self.scores.append(value)
             trial.set_user_attr(FOLD_SCORES_ATTR, self.scores)
-            trial.report(statistics.fmean(self.scores), step=k)
-            if trial.should_prune():
+            check.report(statistics.fmean(self.scores), step=k)
+            if check.should_prune():
                 raise optuna.TrialPruned(f"pruned after fold {k}")
         return statistics.fmean(self.scores), n_params
 

@@ -11,7 +11,6 @@ from typing import Any
 import optuna
 import psutil
 from mlflow.entities import Metric as LoggedMetric
-from optuna_integration import KerasPruningCallback
 
 from objectives import (
     Metric,
@@ -26,6 +25,7 @@ from search.run._crossval import CrossValidation
 from search.run._epochs import EpochLogger
 from search.run._interrupts import ctrl_c_pressed
 from search.run._model_log import log_model
+from search.run._pruning import PruneCheck, PruningCallback
 from search.stores._names import (
     FAIL_REASON_ATTR,
     MODEL_URI_ATTR,
@@ -139,7 +139,7 @@ class Objective:
         self._reset(trial)
         model = build_model(params, self.data.problem, family=self.family.builder)
         logger = EpochLogger(self.run.writer, run.ref)
-        callbacks = [logger, KerasPruningCallback(trial, f"val_{self.metric.name}")]
+        callbacks = [logger, PruningCallback(PruneCheck(trial), f"val_{self.metric.name}")]
         fit_started = time.perf_counter()
         try:
             history = train_model(
