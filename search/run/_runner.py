@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,6 +92,7 @@ def run(
     study_run = StudyRun.start(
         client, experiment_id, setup.study_name, tags, _writer(setup), setup.inputs()
     )
+    started = time.monotonic()
     try:
         _optimize(study, setup, study_run, show_progress, sampler_seed)
         study_run.drain()  # every trial's records are in before the results are read
@@ -103,6 +105,8 @@ def run(
         _close_after_stop(study, study_run, experiment_id, "FAILED")
         raise
     result = finish(study, setup, study_run)
+    if spec.timeout is not None and time.monotonic() - started >= spec.timeout:
+        announce(f"Stopped at the --timeout of {spec.timeout:g} s; run the same command to go on.")
     if spec.report:
         for note in log_report(study, study_run.client, study_run.run_id):
             announce(f"Note: {note}")
