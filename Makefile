@@ -42,6 +42,7 @@ bench: install
 	$(BIN)/python bench/train_input.py
 	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/workers.py
 
 ## tune against KerasTuner and a hand-written Optuna loop, quick version (about 30 min);
 ## the full command is in bench/RESULTS.md. It installs the bench extra (KerasTuner) first.

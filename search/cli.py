@@ -114,14 +114,22 @@ def run(ctx: click.Context, config_path: Path | None, quiet: bool, **flags: Any)
     env = ctx.obj.get("env_backend")
     backend, note = choose_backend(settings.get("backend"), env, (stored_backend(settings), env))
     use_backend(backend)
-    load_quietly()
-    from search.run._runner import run as run_study
-    from search.run._summary import format_summary
+    from search.run._helpers import started_helpers
+    from search.run._interrupts import remembering_ctrl_c
 
-    if note:
-        click.echo(f"Note: {note}")
-    spec = build_spec({**flags, "backend": backend}, config_path)
-    result = run_study(spec, show_progress=not quiet, announce=lambda line: click.echo(line))
+    # Helper processes load Keras while this one does; see search/run/_helpers.py. A Ctrl-C
+    # that a library swallows while everything loads still stops the run at its first trial.
+    with remembering_ctrl_c(), started_helpers(backend, settings.get("workers")) as helpers:
+        load_quietly()
+        from search.run._runner import run as run_study
+        from search.run._summary import format_summary
+
+        if note:
+            click.echo(f"Note: {note}")
+        spec = build_spec({**flags, "backend": backend}, config_path)
+        result = run_study(
+            spec, show_progress=not quiet, announce=lambda line: click.echo(line), helpers=helpers
+        )
     click.echo(format_summary(result))
 
 

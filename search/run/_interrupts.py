@@ -29,11 +29,11 @@ def remembering_ctrl_c() -> Iterator[None]:
     Leaves SIGINT alone where Python's default handler is not in place (an ignored SIGINT,
     a handler of the embedding program) or outside the main thread.
     """
-    _pressed.clear()
     main = threading.current_thread() is threading.main_thread()
     if not main or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        yield
+        yield  # inside an outer block, a press it remembered stays remembered
         return
+    _pressed.clear()
     signal.signal(signal.SIGINT, _remember)
     try:
         yield

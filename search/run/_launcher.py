@@ -1,29 +1,39 @@
-"""`tune run --workers N`: N processes (never threads) optimise one study through its storage.
+"""`tune run --workers N`: this process runs trials while N - 1 helper processes run more.
 
 Keras state is per process and `clear_session` swaps it for every thread, so parallel trials
-need processes. The launcher hands each worker a quota of trials and replaces (recycles) a
-worker once its quota is done or its memory passes a threshold, so leaks cannot pile up.
+need processes. The launching process is one of the N workers: it has loaded Keras and
+opened the study already, so its first trial starts as soon as a single worker's would. A
+thread beside its trials keeps the helpers busy: it hands each a job, replaces (recycles) a
+helper once its quota is done or its memory passes a threshold, so leaks cannot pile up, and
+moves the progress bar. Trials are shared out by tickets (search/run/_helpers.py).
 """
 
 from __future__ import annotations
 
-import math
-import multiprocessing
+import contextlib
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.connection import wait
 from multiprocessing.process import BaseProcess
 
 import optuna
 
+from search.run._guards import FailureGuard
+from search.run._helpers import CONTEXT, HelperPool
 from search.run._progress import Progress
 from search.run._spec import StudySpec
-from search.run._worker import EXIT_TOO_MANY_FAILURES, WorkerJob, worker_main
+from search.run._worker import EXIT_INTERRUPTED, EXIT_TOO_MANY_FAILURES, WorkerJob
 from search.stores._names import WORKER_ATTR
+from spaces import TuneError
 
 POLL_S = 0.5
+
+# This process's own trials: (its worker token, its quota) -> the failure guard to check.
+InlineTrials = Callable[[str, int], FailureGuard]
 
 
 @dataclass
@@ -33,74 +43,130 @@ class _Slot:
 
 
 class Launcher:
-    """Keeps N workers busy until the run's trials are spent, then reports how it ended."""
+    """Runs this process's trials while a thread keeps N - 1 helpers busy until no ticket is left."""
 
     def __init__(self, jobs: JobFactory, study: optuna.Study, progress: Progress) -> None:
         self.jobs = jobs
         self.study = study
         self.progress = progress
-        self.context = multiprocessing.get_context("spawn")
-        self.remaining = jobs.spec.trials
+        self.pool = jobs.pool
+        self.tickets = jobs.pool.tickets
         self.slots: list[_Slot] = []
         self.failed_streak = False
-        self.done = 0
+        self.crashes = 0  # helpers in a row that died before finishing a trial
+        self.error: BaseException | None = None
+        self._inline = threading.Event()  # set while this process runs trials itself
+        self._stop = threading.Event()
+        self._wake, self._waker = CONTEXT.Pipe(duplex=False)
 
-    def run(self) -> None:
-        """Spawn, watch and replace workers until every trial has run."""
+    def run(self, inline: InlineTrials) -> None:
+        """Run this process's trials and the helpers' until every ticket is spent."""
+        self._inline.set()
+        watcher = threading.Thread(target=self._watch, name="tune-launcher", daemon=True)
+        watcher.start()
+        guard = None
         try:
-            while self.remaining > 0 or self.slots:
-                self._fill()
-                time.sleep(POLL_S)
-                self._reap()
-                self._show()
+            if self.tickets.take():
+                guard = inline(self.jobs.own_token, self.jobs.spec.recycle_after)
+                if guard.tripped:
+                    self.tickets.cancel()
+            self._inline_done()
+            while watcher.is_alive():
+                watcher.join(POLL_S)  # in slices, so that Ctrl-C still lands here
         except BaseException:
+            self._stop.set()
+            self._inline_done()
+            watcher.join()
             self._stop_all()
             raise
+        finally:
+            self.pool.close()
+        if self.error is not None:
+            raise self.error
+        if guard is not None:
+            guard.check()
 
-    def _fill(self) -> None:
-        while self.remaining > 0 and len(self.slots) < self.jobs.workers and not self._stopping():
-            free = self.jobs.workers - len(self.slots)
-            quota = min(self.jobs.spec.recycle_after, math.ceil(self.remaining / free))
-            job = self.jobs.next(quota)
-            process = self.context.Process(target=worker_main, args=(job,), name=job.token)
-            process.start()
-            self.slots.append(_Slot(process, job))
-            self.remaining -= quota
+    def _inline_done(self) -> None:
+        self._inline.clear()
+        self._waker.send_bytes(b"")  # the watcher refills this process's slot without delay
 
-    def _stopping(self) -> bool:
+    def _watch(self) -> None:
+        try:
+            while not self._stop.is_set() and (self._inline.is_set() or self.slots or self._more()):
+                self._fill()
+                self._pause()
+                self._reap()
+                self._show()
+        except BaseException as exc:  # raised again in the main thread, after this one ends
+            self._fail(exc)
+
+    def _more(self) -> bool:
         deadline = self.jobs.deadline
         if self.failed_streak or (deadline is not None and time.time() >= deadline):
-            self.remaining = 0
-            return True
-        return False
+            return False
+        return self.tickets.left > 0
+
+    def _fill(self) -> None:
+        capacity = self.jobs.workers - (1 if self._inline.is_set() else 0)
+        while self._more() and len(self.slots) < capacity:
+            helper = self.pool.take()
+            job = self.jobs.next(self.jobs.spec.recycle_after)
+            with contextlib.suppress(OSError):  # it died loading Keras; reaping it says how
+                helper.hand(job)
+            self.slots.append(_Slot(helper.process, job))
+
+    def _pause(self) -> None:
+        ready = wait([self._wake, *(s.process.sentinel for s in self.slots)], timeout=POLL_S)
+        if self._wake in ready:
+            self._wake.recv_bytes()
 
     def _reap(self) -> None:
         for slot in [s for s in self.slots if not s.process.is_alive()]:
             slot.process.join()
             self.slots.remove(slot)
-            ran = len(self._trials_of(slot.job.token))
-            self.done += ran
-            if not self._stopping():
-                self.remaining += max(slot.job.quota - ran, 0)
-            if slot.process.exitcode == EXIT_TOO_MANY_FAILURES:
+            code = slot.process.exitcode
+            if code == EXIT_TOO_MANY_FAILURES:
                 self.failed_streak = True
-            elif slot.process.exitcode != 0:
-                self.jobs.on_crash()
+                self.tickets.cancel()
+            elif code == EXIT_INTERRUPTED:  # Ctrl-C, even where this process's was swallowed
+                self._fail(KeyboardInterrupt())
+            elif code != 0:
+                self._crashed(slot, code)
 
-    def _trials_of(self, token: str) -> list[optuna.trial.FrozenTrial]:
-        return [
-            t
-            for t in self.study.get_trials(deepcopy=False)
-            if t.user_attrs.get(WORKER_ATTR) == token and t.state.is_finished()
-        ]
+    def _crashed(self, slot: _Slot, code: int | None) -> None:
+        # The trial it died in never finished: its ticket goes to another worker.
+        self.tickets.give_back(len(self._trials(False, slot.job.token)))
+        self.jobs.on_crash()
+        self.crashes = 0 if self._trials(True, slot.job.token) else self.crashes + 1
+        if self.crashes >= self.jobs.spec.max_failures:
+            self._fail(
+                TuneError(
+                    f"{self.crashes} helper processes in a row died before finishing a trial "
+                    f"(exit code {code}); run with --workers 1 to see why."
+                )
+            )
+
+    def _fail(self, error: BaseException) -> None:
+        self.error = self.error or error
+        self.tickets.cancel()
+
+    def _trials(self, finished: bool, token: str | None = None) -> list[optuna.trial.FrozenTrial]:
+        """This run's trials (one worker's, with `token`) that have or have not finished."""
+        trials = []
+        for trial in self.study.get_trials(deepcopy=False):
+            owner = str(trial.user_attrs.get(WORKER_ATTR, ""))
+            ours = owner == token if token else owner.startswith(self.jobs.prefix)
+            if ours and trial.state.is_finished() == finished:
+                trials.append(trial)
+        return trials
 
     def _show(self) -> None:
-        finished = self.done + sum(len(self._trials_of(s.job.token)) for s in self.slots)
+        finished = len(self._trials(True))
         if finished > self.progress.bar.n:
             self.progress.advance(self.study, finished - self.progress.bar.n)
 
     def _stop_all(self) -> None:
-        # Workers end their current trial as FAIL and close its run on SIGINT, as on Ctrl-C.
+        # Helpers end their current trial as FAIL and close its run on SIGINT, as on Ctrl-C.
         for slot in self.slots:
             if slot.process.is_alive() and slot.process.pid is not None:
                 os.kill(slot.process.pid, signal.SIGINT)
@@ -121,6 +187,7 @@ class JobFactory:
         experiment_id: str,
         parent_run_id: str,
         on_crash: Callable[[], None],
+        pool: HelperPool,
         seed: int | None = None,
     ) -> None:
         self.spec = spec
@@ -129,13 +196,15 @@ class JobFactory:
         self.experiment_id = experiment_id
         self.parent_run_id = parent_run_id
         self.on_crash = on_crash
+        self.pool = pool
         self.seed = spec.seed if seed is None else seed  # this run's sampler seed
         self.count = 0
         self.deadline = None if spec.timeout is None else time.time() + spec.timeout
-        self.threads = max(1, (os.cpu_count() or 1) // spec.workers)
+        self.prefix = f"w{os.getpid()}-"  # every worker token of this run starts so
+        self.own_token = f"{self.prefix}0"
 
     def next(self, quota: int) -> WorkerJob:
-        """The job of the next worker to start."""
+        """The job of the next helper to start."""
         self.count += 1
         return WorkerJob(
             spec=self.spec,
@@ -143,9 +212,8 @@ class JobFactory:
             experiment_id=self.experiment_id,
             parent_run_id=self.parent_run_id,
             quota=quota,
-            token=f"w{os.getpid()}-{self.count}",
+            token=f"{self.prefix}{self.count}",
             # Workers sharing a seed would sample the same points during TPE's start-up.
             seed=self.seed + 7919 * self.count,
-            threads=self.threads,
             deadline=self.deadline,
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optuna
 from optuna.trial import FrozenTrial
@@ -24,6 +24,9 @@ from search.stores._recovery import owner_tag
 from search.stores._tracking import StudyRun
 from spaces import TrialFailed
 
+if TYPE_CHECKING:
+    from search.run._helpers import Tickets
+
 
 def optimize_here(
     study: optuna.Study,
@@ -35,11 +38,14 @@ def optimize_here(
     attrs: dict[str, Any],
     progress: Progress | None = None,
     memory_limit_mb: float | None = None,
+    tickets: Tickets | None = None,
 ) -> FailureGuard:
     """Run trials one after another in this process; returns the failure guard to check.
 
     With `memory_limit_mb`, the run stops early once the process's memory passes it (a
-    worker, which the launcher then replaces).
+    worker, which the launcher then replaces). With `tickets` (under --workers N), the
+    caller holds the first trial's ticket and each further trial takes one; `n_trials` is
+    then this process's quota.
     """
     spec = setup.spec
     objective = Objective(
@@ -55,9 +61,12 @@ def optimize_here(
         else None,
     )
     guard = FailureGuard(spec.max_failures)
-    callbacks: list[Callable[[optuna.Study, FrozenTrial], None]] = [guard]
-    callbacks += [MemoryGuard(memory_limit_mb)] if memory_limit_mb is not None else []
+    guards: list[FailureGuard | MemoryGuard] = [guard]
+    guards += [MemoryGuard(memory_limit_mb)] if memory_limit_mb is not None else []
+    callbacks: list[Callable[[optuna.Study, FrozenTrial], None]] = [*guards]
     callbacks += [progress] if progress is not None else []
+    if tickets is not None:  # after the guards: it must see whether one stopped the study
+        callbacks.append(NextTicket(tickets, n_trials, guards))
     warm_up_model_logging()
     # Everything alive now (modules, data) lives for the whole run; freezing it keeps the
     # per-trial garbage collection from walking TensorFlow's object graph each time.
@@ -67,3 +76,22 @@ def optimize_here(
             objective, n_trials=n_trials, timeout=timeout, catch=(TrialFailed,), callbacks=callbacks
         )
     return guard
+
+
+class NextTicket:
+    """Takes the ticket for this process's next trial, or stops the study when none is left."""
+
+    def __init__(
+        self, tickets: Tickets, quota: int, guards: list[FailureGuard | MemoryGuard]
+    ) -> None:
+        self.tickets = tickets
+        self.quota = quota
+        self.guards = guards
+        self.ran = 0
+
+    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        self.ran += 1
+        if self.ran >= self.quota or any(g.tripped for g in self.guards):
+            return  # this process stops here; its next ticket stays for another
+        if not self.tickets.take():
+            study.stop()

@@ -12,7 +12,8 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from objectives import score
-from search.run._guards import TooManyFailures
+from search.run._guards import FailureGuard, TooManyFailures
+from search.run._helpers import HelperPool, helper_threads
 from search.run._launcher import JobFactory, Launcher
 from search.run._loop import optimize_here
 from search.run._progress import Progress
@@ -20,9 +21,10 @@ from search.run._refit import Refit, refit_best
 from search.run._samplers import make_sampler, process_seed
 from search.run._setup import Setup, make_setup, open_stores, open_study, stored_family
 from search.run._spec import StudySpec
+from search.run._worker import configure_threads
 from search.stores._first_open import study_turn
 from search.stores._lookup import best_trial, find_baseline, fold_spread
-from search.stores._names import FOLD_SCORES_ATTR, MODEL_URI_ATTR, PARAMS_ATTR
+from search.stores._names import FOLD_SCORES_ATTR, MODEL_URI_ATTR, PARAMS_ATTR, WORKER_ATTR
 from search.stores._recovery import owner_tag, recover
 from search.stores._storage import mask_url, reach, sqlite_path
 from search.stores._tracking import StudyRun, ensure_experiment, probe
@@ -60,7 +62,10 @@ class RunResult:
 
 
 def run(
-    spec: StudySpec, show_progress: bool = True, announce: Callable[[str], None] = print
+    spec: StudySpec,
+    show_progress: bool = True,
+    announce: Callable[[str], None] = print,
+    helpers: HelperPool | None = None,
 ) -> RunResult:
     """Run a study as `spec` says and return its summary.
 
@@ -70,6 +75,8 @@ def run(
         spec: The validated settings.
         show_progress: Draw a progress bar on stderr.
         announce: Receives the lines worth telling before the trials start.
+        helpers: Under --workers N, helper processes started ahead (the CLI starts them
+            before Keras loads); made here when not given.
     """
     setup = make_setup(spec, stored_family(spec))
     _announce_setup(setup, announce)
@@ -94,7 +101,7 @@ def run(
     )
     started = time.monotonic()
     try:
-        _optimize(study, setup, study_run, show_progress, sampler_seed)
+        _optimize(study, setup, study_run, show_progress, sampler_seed, helpers)
         study_run.drain()  # every trial's records are in before the results are read
     except KeyboardInterrupt as exc:
         _close_after_stop(study, study_run, experiment_id, "KILLED")
@@ -152,6 +159,7 @@ def _optimize(
     study_run: StudyRun,
     show_progress: bool,
     sampler_seed: int,
+    helpers: HelperPool | None,
 ) -> None:
     spec = setup.spec
     progress = Progress(spec.trials, setup.metric.name, enabled=show_progress)
@@ -162,7 +170,8 @@ def _optimize(
             )
             guard.check()
         else:
-            _optimize_in_workers(study, setup, study_run, progress, sampler_seed)
+            pool = helpers or HelperPool(spec.backend, helper_threads(spec.workers))
+            _optimize_in_workers(study, setup, study_run, progress, sampler_seed, pool)
     finally:
         progress.close()
 
@@ -173,20 +182,29 @@ def _optimize_in_workers(
     study_run: StudyRun,
     progress: Progress,
     sampler_seed: int,
+    pool: HelperPool,
 ) -> None:
     def on_crash() -> None:
         recover(study, study_run.client, study_run.experiment_id)
 
+    spec = setup.spec
     jobs = JobFactory(
-        setup.spec,
-        setup.study_name,
-        study_run.experiment_id,
-        study_run.run_id,
-        on_crash,
+        spec, setup.study_name, study_run.experiment_id, study_run.run_id, on_crash, pool,
         sampler_seed,
-    )
+    )  # fmt: skip
+
+    def inline(token: str, quota: int) -> FailureGuard:
+        timeout = None if jobs.deadline is None else max(jobs.deadline - time.time(), 0.0)
+        attrs = {WORKER_ATTR: token}
+        return optimize_here(
+            study, setup, study_run, quota, timeout, spec.seed, attrs,
+            memory_limit_mb=spec.max_rss_mb, tickets=pool.tickets,
+        )  # fmt: skip
+
+    pool.tickets.reset(spec.trials)
+    configure_threads(pool.threads)  # this process is one of the N workers sharing the cores
     launcher = Launcher(jobs, study, progress)
-    launcher.run()
+    launcher.run(inline)
     if launcher.failed_streak:
         raise TooManyFailures(
             f"a worker saw {setup.spec.max_failures} trials fail in a row; "

@@ -1,8 +1,8 @@
-"""One worker process of `tune run --workers N`: join the study, run a quota of trials, exit.
+"""One helper process of `tune run --workers N`: join the study, run trials, exit.
 
-The launcher (search/run/_launcher.py) spawns `worker_main`; this module imports nothing
-heavy at its top, so a worker limits its threads before TensorFlow or NumPy load. It runs
-its trials through the same loop as the runner (search/run/_loop.py), never the runner.
+The helper pool (search/run/_helpers.py) spawns `helper_main`; this module imports nothing
+heavy at its top, so a helper limits its threads before TensorFlow loads. It runs its trials
+through the same loop as the runner (search/run/_loop.py), never the runner.
 """
 
 from __future__ import annotations
@@ -17,8 +17,11 @@ from typing import TYPE_CHECKING
 from search.run._spec import StudySpec
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
     import optuna
 
+    from search.run._helpers import Tickets
     from search.run._setup import Setup
     from search.stores._tracking import StudyRun
 
@@ -28,7 +31,7 @@ EXIT_INTERRUPTED = 130
 
 @dataclass(frozen=True)
 class WorkerJob:
-    """What one worker process is asked to do."""
+    """What one worker process is asked to do, handed over once the study is open."""
 
     spec: StudySpec
     study_name: str
@@ -37,33 +40,47 @@ class WorkerJob:
     quota: int
     token: str
     seed: int
-    threads: int
     deadline: float | None
 
 
-def worker_main(job: WorkerJob) -> None:
-    """Entry point of a worker process."""
-    raise SystemExit(serve(job))
+def helper_main(pipe: Connection, tickets: Tickets, backend: str, threads: int) -> None:
+    """Entry point of a helper process: load the libraries, then wait for the job."""
+    try:
+        prepare_process(backend, threads)
+        job = pipe.recv()
+    except EOFError:  # the run was refused or stopped before it needed this helper
+        raise SystemExit(0) from None
+    except KeyboardInterrupt:  # Ctrl-C reaches every process; the launcher says it once
+        raise SystemExit(EXIT_INTERRUPTED) from None
+    finally:
+        pipe.close()
+    raise SystemExit(serve(job, tickets))
 
 
-def serve(job: WorkerJob) -> int:
-    """Run `job.quota` trials of the study in this process; returns the exit code."""
-    _limit_threads(job.threads)
+def prepare_process(backend: str, threads: int) -> None:
+    """Limit threads, pick the backend, then load Keras and MLflow quietly."""
+    _limit_threads(threads)
     from search._options import use_backend
 
-    use_backend(job.spec.backend)  # before Keras loads, as in the launching process
-    # Workers have no terminal of their own to explain library warnings on; the launcher's
+    use_backend(backend)  # before Keras loads, as in the launching process
+    # Helpers have no terminal of their own to explain library warnings on; the launcher's
     # progress bar and MLflow hold what matters.
     warnings.simplefilter("ignore")
     from search._quiet import load_quietly, quiet_environment
 
     quiet_environment()
     load_quietly()
-    _configure_backend(job.threads)
+    configure_threads(threads)
+
+
+def serve(job: WorkerJob, tickets: Tickets) -> int:
+    """Run trials of the study while tickets last, `job.quota` at most; the exit code."""
     from search.run._loop import optimize_here
     from search.stores._names import WORKER_ATTR
 
     study, setup, study_run = open_worker_study(job)
+    if not tickets.take():  # the others ran every trial while this one started
+        return 0
     timeout = None if job.deadline is None else max(job.deadline - time.time(), 0.0)
     gc.collect()
     try:
@@ -76,6 +93,7 @@ def serve(job: WorkerJob) -> int:
             job.seed,
             {WORKER_ATTR: job.token},
             memory_limit_mb=job.spec.max_rss_mb,
+            tickets=tickets,
         )
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
@@ -110,7 +128,8 @@ def _limit_threads(threads: int) -> None:
         os.environ[name] = str(threads)
 
 
-def _configure_backend(threads: int) -> None:
+def configure_threads(threads: int) -> None:
+    """Size the backend's thread pools, where it has not started them yet."""
     # JAX's CPU client honours the OpenMP variables set above; PyTorch and TensorFlow size
     # their pools on their own first use.
     import keras

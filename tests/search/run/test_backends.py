@@ -136,8 +136,9 @@ def test_a_jax_study_never_loads_tensorflow_and_keeps_its_backend(stores, tiny_c
 @pytest.mark.slow
 @pytest.mark.processes
 def test_two_torch_workers_share_a_study(stores, tiny_config) -> None:
+    # A quota of one trial each: the launching process runs one, a helper the other.
     tune_process("run", "--config", str(tiny_config), "--backend", "torch", "--workers", "2",
-                 *TINY, *stores.flags())  # fmt: skip
+                 "--recycle-after", "1", *TINY, *stores.flags())  # fmt: skip
     trials = stores_view.trials(stores.storage, "iris")
     assert stores_view.states(trials) == {"COMPLETE": 2}
     assert len({t.user_attrs[WORKER_ATTR] for t in trials}) == 2

@@ -80,6 +80,18 @@ def test_missing_file(fails: Callable[..., str], tmp_path: Path) -> None:
     assert line == f"error: data file '{source}' does not exist; check the path given to --data."
 
 
+def test_a_refused_run_stops_the_helpers_it_started(
+    fails: Callable[..., str], tmp_path: Path
+) -> None:
+    # The CLI starts --workers helpers before it reads the data; a refusal must end them.
+    import multiprocessing
+
+    source = str(tmp_path / "nope.csv")
+    line = fails("--data", source, "--workers", "3", code=1)
+    assert "does not exist" in line
+    assert multiprocessing.active_children() == []
+
+
 def test_unreadable_file(fails: Callable[..., str], tmp_path: Path) -> None:
     source = _csv(tmp_path, bytes(range(256)) * 8)
     assert fails("--data", source, code=1).startswith(f"error: cannot read data file '{source}'")

@@ -51,7 +51,9 @@ def _runs_by_trial(tracking_uri: str) -> dict[int, Run]:
     return {int(run.data.tags["tune.trial"]): run for run in children}
 
 
-def _running_after_a_complete(stores) -> optuna.trial.FrozenTrial | None:
+def _running_after_a_complete(
+    stores, not_of_pid: int | None = None
+) -> optuna.trial.FrozenTrial | None:
     try:
         trials = stores_view.trials(stores.storage, "iris")
     except KeyError:  # the study does not exist yet
@@ -61,7 +63,9 @@ def _running_after_a_complete(stores) -> optuna.trial.FrozenTrial | None:
     running = [
         t
         for t in trials
-        if t.state == optuna.trial.TrialState.RUNNING and OWNER_ATTR in t.user_attrs
+        if t.state == optuna.trial.TrialState.RUNNING
+        and OWNER_ATTR in t.user_attrs
+        and _owner_pid(t) != not_of_pid
     ]
     if not (done and running):
         return None
@@ -75,6 +79,10 @@ def _running_after_a_complete(stores) -> optuna.trial.FrozenTrial | None:
     # The trial started last has the most time left: the kill or Ctrl-C lands inside it, not
     # after the end of a trial that was about to finish (under --workers 2 one often is).
     return max(running, key=lambda t: t.datetime_start or datetime.min)
+
+
+def _owner_pid(trial: optuna.trial.FrozenTrial) -> int:
+    return int(trial.user_attrs[OWNER_ATTR].split(":")[1])
 
 
 def _config(tmp_path: Path) -> str:
@@ -123,15 +131,15 @@ def test_a_killed_worker_is_replaced_and_its_trial_retried(tune, stores, tmp_pat
         "--workers",
         "2",
         "--trials",
-        "4",
+        "30",  # enough that the helper still has trials to run once it has started
     ]
     process = subprocess.Popen([sys.executable, "-m", "search", *args, *stores.flags()])
     try:
-        _wait_for(lambda: _running_after_a_complete(stores) is not None)
-        victim = _running_after_a_complete(stores)
+        # A helper's trial: the launching process runs trials too, and must survive.
+        _wait_for(lambda: _running_after_a_complete(stores, process.pid) is not None)
+        victim = _running_after_a_complete(stores, process.pid)
         assert victim is not None
-        worker_pid = int(victim.user_attrs[OWNER_ATTR].split(":")[1])
-        assert worker_pid != process.pid
+        worker_pid = _owner_pid(victim)
         os.kill(worker_pid, signal.SIGKILL)
         assert process.wait(timeout=300) == 0  # the launcher finishes the run by itself
     finally:
@@ -141,7 +149,7 @@ def test_a_killed_worker_is_replaced_and_its_trial_retried(tune, stores, tmp_pat
     trials = {t.number: t for t in stores_view.trials(stores.storage, "iris")}
     assert trials[victim.number].state == optuna.trial.TrialState.FAIL
     assert any(t.system_attrs.get("failed_trial") == victim.number for t in trials.values())
-    assert stores_view.states(list(trials.values())) == {"COMPLETE": 4, "FAIL": 1}
+    assert stores_view.states(list(trials.values())) == {"COMPLETE": 30, "FAIL": 1}
     parents = stores_view.runs(stores.tracking_uri, "iris", "study")
     assert [r.info.status for r in parents] == ["FINISHED"]
     stores_view.assert_consistent(stores.storage, stores.tracking_uri, "iris")
@@ -175,6 +183,43 @@ def test_ctrl_c_fails_the_current_trial_closes_the_runs_and_says_how_to_resume(
     assert trials[victim.number].state == optuna.trial.TrialState.FAIL
     assert "interrupted" in trials[victim.number].user_attrs["fail_reason"]
     assert trials[0].state == optuna.trial.TrialState.COMPLETE
+    parents = stores_view.runs(stores.tracking_uri, "iris", "study")
+    assert [r.info.status for r in parents] == ["KILLED"]
+    stores_view.assert_consistent(stores.storage, stores.tracking_uri, "iris")
+
+
+def test_ctrl_c_under_workers_stops_every_process_and_closes_the_runs(stores, tmp_path) -> None:
+    args = ["run", "--config", _config(tmp_path), "--quiet", "--no-report", *stores.flags()]
+    # A session of its own, so the signal reaches every process as a terminal's Ctrl-C does.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "search", *args, "--trials", "40", "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        _wait_for(lambda: _running_after_a_complete(stores, process.pid) is not None)
+        os.killpg(process.pid, signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("error: interrupted")
+    # Multiprocessing's resource tracker ends a moment after the process that started it.
+    _wait_for(
+        lambda: (
+            subprocess.run(["pgrep", "-s", str(process.pid)], capture_output=True).returncode == 1
+        ),
+        10,
+    )
+
+    trials = stores_view.trials(stores.storage, "iris")
+    states = stores_view.states(trials)
+    assert "RUNNING" not in states and states.get("FAIL", 0) >= 1, states
+    assert len(trials) < 40  # no process went on after the Ctrl-C
     parents = stores_view.runs(stores.tracking_uri, "iris", "study")
     assert [r.info.status for r in parents] == ["KILLED"]
     stores_view.assert_consistent(stores.storage, stores.tracking_uri, "iris")
