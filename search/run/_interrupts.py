@@ -3,16 +3,20 @@
 TensorFlow's pybind11 layer can replace a KeyboardInterrupt raised inside one of its calls
 with a RuntimeError ("error_already_set: MISMATCH ... REPLACED BY KeyboardInterrupt"); the
 trial then failed like any other and the study went on. While trials run, SIGINT is also
-remembered here, so the objective can tell a Ctrl-C from the error it became.
+remembered here, so the objective can tell a Ctrl-C from the error it became. A Ctrl-C that
+lands in a garbage-collector callback (JAX installs one) is only "ignored" by Python, with a
+traceback on stderr; remembered, it stops the study all the same, so that print is dropped.
 """
 
 from __future__ import annotations
 
 import signal
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
 
 _pressed = threading.Event()
 
@@ -35,10 +39,21 @@ def remembering_ctrl_c() -> Iterator[None]:
         return
     _pressed.clear()
     signal.signal(signal.SIGINT, _remember)
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = _unless_ctrl_c(previous_hook)
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        sys.unraisablehook = previous_hook
+
+
+def _unless_ctrl_c(hook: Callable[[Any], object]) -> Callable[[Any], None]:
+    def quiet(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+            hook(unraisable)
+
+    return quiet
 
 
 def ctrl_c_pressed() -> bool:

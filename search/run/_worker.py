@@ -45,16 +45,21 @@ class WorkerJob:
 
 def helper_main(pipe: Connection, tickets: Tickets, backend: str, threads: int) -> None:
     """Entry point of a helper process: load the libraries, then wait for the job."""
-    try:
-        prepare_process(backend, threads)
-        job = pipe.recv()
-    except EOFError:  # the run was refused or stopped before it needed this helper
-        raise SystemExit(0) from None
-    except KeyboardInterrupt:  # Ctrl-C reaches every process; the launcher says it once
-        raise SystemExit(EXIT_INTERRUPTED) from None
-    finally:
-        pipe.close()
-    raise SystemExit(serve(job, tickets))
+    from search.run._interrupts import ctrl_c_pressed, remembering_ctrl_c
+
+    with remembering_ctrl_c():  # also a Ctrl-C that Python swallows while Keras loads
+        try:
+            prepare_process(backend, threads)
+            job = pipe.recv()
+        except EOFError:  # the run was refused or stopped before it needed this helper
+            raise SystemExit(0) from None
+        except KeyboardInterrupt:  # Ctrl-C reaches every process; the launcher says it once
+            raise SystemExit(EXIT_INTERRUPTED) from None
+        finally:
+            pipe.close()
+        if ctrl_c_pressed():
+            raise SystemExit(EXIT_INTERRUPTED)
+        raise SystemExit(serve(job, tickets))
 
 
 def prepare_process(backend: str, threads: int) -> None:

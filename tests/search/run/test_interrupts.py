@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 
 import pytest
 
@@ -38,3 +39,32 @@ def test_an_ignored_sigint_is_left_ignored() -> None:
             assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+class _RaisesWhenCollected:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+    def __del__(self) -> None:
+        raise self.error  # Python cannot raise here: it hands the error to sys.unraisablehook
+
+
+def test_a_ctrl_c_python_ignored_is_not_printed_and_other_errors_still_are(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[BaseException] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: seen.append(u.exc_value))
+    with remembering_ctrl_c():
+        _RaisesWhenCollected(KeyboardInterrupt())
+        _RaisesWhenCollected(ValueError("a real problem"))
+    assert [type(e) for e in seen] == [ValueError]
+    _RaisesWhenCollected(KeyboardInterrupt())  # outside the block the hook is Python's again
+    assert [type(e) for e in seen] == [ValueError, KeyboardInterrupt]
+
+
+def test_an_inner_block_keeps_what_the_outer_one_remembered() -> None:
+    with remembering_ctrl_c():
+        with pytest.raises(RuntimeError):
+            _library_call_that_swallows_ctrl_c()
+        with remembering_ctrl_c():  # the trial loop inside the CLI's block
+            assert ctrl_c_pressed()
