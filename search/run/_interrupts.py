@@ -19,11 +19,35 @@ from types import FrameType
 from typing import Any
 
 _pressed = threading.Event()
+_deferred = threading.Event()
 
 
 def _remember(signum: int, frame: FrameType | None) -> None:
     _pressed.set()
-    raise KeyboardInterrupt
+    if not _deferred.is_set():
+        raise KeyboardInterrupt
+
+
+def defer_ctrl_c() -> None:
+    """From now until `raise_deferred_ctrl_c`, a Ctrl-C is only remembered.
+
+    Called as a trial's objective returns: Optuna then records the outcome, and a
+    KeyboardInterrupt inside that write leaves its `_run_trial` with an UnboundLocalError
+    instead (Optuna 5.1), and the trial RUNNING.
+    """
+    _deferred.set()
+
+
+def stop_deferring() -> None:
+    """A Ctrl-C raises KeyboardInterrupt again; one remembered meanwhile stays remembered."""
+    _deferred.clear()
+
+
+def raise_deferred_ctrl_c(*_: object) -> None:
+    """Raise a Ctrl-C remembered while deferred; usable as the study's last callback."""
+    stop_deferring()
+    if _pressed.is_set():
+        raise KeyboardInterrupt
 
 
 @contextmanager
@@ -38,6 +62,7 @@ def remembering_ctrl_c() -> Iterator[None]:
         yield  # inside an outer block, a press it remembered stays remembered
         return
     _pressed.clear()
+    _deferred.clear()
     signal.signal(signal.SIGINT, _remember)
     previous_hook = sys.unraisablehook
     sys.unraisablehook = _unless_ctrl_c(previous_hook)

@@ -14,7 +14,7 @@ from optuna.trial import FrozenTrial
 
 from objectives._folds import cv_folds
 from search.run._guards import FailureGuard, MemoryGuard
-from search.run._interrupts import remembering_ctrl_c
+from search.run._interrupts import raise_deferred_ctrl_c, remembering_ctrl_c
 from search.run._model_log import warm_up_model_logging
 from search.run._objective import Objective
 from search.run._progress import Progress
@@ -67,6 +67,7 @@ def optimize_here(
     callbacks += [progress] if progress is not None else []
     if tickets is not None:  # after the guards: it must see whether one stopped the study
         callbacks.append(NextTicket(tickets, n_trials, guards))
+    callbacks.append(raise_deferred_ctrl_c)  # last: every other callback has seen the trial
     warm_up_model_logging()
     # Everything alive now (modules, data) lives for the whole run; freezing it keeps the
     # per-trial garbage collection from walking TensorFlow's object graph each time.

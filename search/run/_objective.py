@@ -23,7 +23,7 @@ from objectives import (
 from objectives._folds import Fold
 from search.run._crossval import CrossValidation
 from search.run._epochs import EpochLogger
-from search.run._interrupts import ctrl_c_pressed
+from search.run._interrupts import ctrl_c_pressed, defer_ctrl_c, stop_deferring
 from search.run._model_log import log_model
 from search.run._pruning import PruneCheck, PruningCallback
 from search.stores._names import (
@@ -68,6 +68,13 @@ class Objective:
         self.cv = CrossValidation(folds, family, metric) if folds else None
 
     def __call__(self, trial: optuna.Trial) -> float:
+        stop_deferring()  # a press meanwhile is raised in the trial, which closes its run
+        try:
+            return self._trial(trial)
+        finally:
+            defer_ctrl_c()  # until Optuna has recorded the outcome; see search/run/_interrupts.py
+
+    def _trial(self, trial: optuna.Trial) -> float:
         _release()
         run = self.run.start_trial(trial.number)
         started = time.perf_counter()

@@ -6,9 +6,16 @@ import os
 import signal
 import sys
 
+import optuna
 import pytest
 
-from search.run._interrupts import ctrl_c_pressed, remembering_ctrl_c
+from search.run._interrupts import (
+    ctrl_c_pressed,
+    defer_ctrl_c,
+    raise_deferred_ctrl_c,
+    remembering_ctrl_c,
+    stop_deferring,
+)
 
 
 def _library_call_that_swallows_ctrl_c() -> None:
@@ -68,3 +75,27 @@ def test_an_inner_block_keeps_what_the_outer_one_remembered() -> None:
             _library_call_that_swallows_ctrl_c()
         with remembering_ctrl_c():  # the trial loop inside the CLI's block
             assert ctrl_c_pressed()
+
+
+def test_a_ctrl_c_while_optuna_records_a_trial_is_raised_after_it() -> None:
+    # A KeyboardInterrupt inside Optuna's write of a trial's outcome breaks its _run_trial.
+    study = optuna.create_study()
+    recorded: list[str] = []
+
+    def objective(trial: optuna.Trial) -> float:
+        stop_deferring()
+        try:
+            return 1.0
+        finally:
+            defer_ctrl_c()
+            os.kill(os.getpid(), signal.SIGINT)  # lands as Optuna is about to record the value
+            for _ in range(1000):
+                pass
+
+    def record(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        recorded.append(trial.state.name)
+
+    with remembering_ctrl_c(), pytest.raises(KeyboardInterrupt):
+        study.optimize(objective, n_trials=5, callbacks=[record, raise_deferred_ctrl_c])
+    assert recorded == ["COMPLETE"]  # recorded whole, then stopped before another trial
+    assert [t.state.name for t in study.trials] == ["COMPLETE"]

@@ -188,9 +188,6 @@ def test_ctrl_c_fails_the_current_trial_closes_the_runs_and_says_how_to_resume(
     stores_view.assert_consistent(stores.storage, stores.tracking_uri, "iris")
 
 
-@pytest.mark.skip(
-    reason="flaky under CI load (2026-12-06): the Ctrl-C can land while a helper loads Keras; see the closing note of stop 21"
-)
 def test_ctrl_c_under_workers_stops_every_process_and_closes_the_runs(stores, tmp_path) -> None:
     args = ["run", "--config", _config(tmp_path), "--quiet", "--no-report", *stores.flags()]
     # A session of its own, so the signal reaches every process as a terminal's Ctrl-C does.
