@@ -22,7 +22,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from search.run._worker import WorkerJob
 
 CONTEXT = multiprocessing.get_context("spawn")  # Keras state does not survive a fork
 
@@ -68,7 +71,7 @@ class Helper:
     process: BaseProcess
     pipe: Connection
 
-    def hand(self, job: Any) -> None:
+    def hand(self, job: WorkerJob) -> None:
         """Give the helper its job; it starts trials once its imports are done."""
         self.pipe.send(job)
         self.pipe.close()

@@ -22,7 +22,7 @@ from multiprocessing.process import BaseProcess
 
 import optuna
 
-from search.run._guards import FailureGuard
+from search.run._guards import FailureGuard, TooManyFailures
 from search.run._helpers import CONTEXT, HelperPool
 from search.run._progress import Progress
 from search.run._spec import StudySpec
@@ -45,14 +45,15 @@ class _Slot:
 class Launcher:
     """Runs this process's trials while a thread keeps N - 1 helpers busy until no ticket is left."""
 
-    def __init__(self, jobs: JobFactory, study: optuna.Study, progress: Progress) -> None:
+    def __init__(
+        self, jobs: JobFactory, pool: HelperPool, study: optuna.Study, progress: Progress
+    ) -> None:
         self.jobs = jobs
+        self.pool = pool
+        self.tickets = pool.tickets
         self.study = study
         self.progress = progress
-        self.pool = jobs.pool
-        self.tickets = jobs.pool.tickets
         self.slots: list[_Slot] = []
-        self.failed_streak = False
         self.crashes = 0  # helpers in a row that died before finishing a trial
         self.error: BaseException | None = None
         self._inline = threading.Event()  # set while this process runs trials itself
@@ -102,7 +103,7 @@ class Launcher:
 
     def _more(self) -> bool:
         deadline = self.jobs.deadline
-        if self.failed_streak or (deadline is not None and time.time() >= deadline):
+        if self.error is not None or (deadline is not None and time.time() >= deadline):
             return False
         return self.tickets.left > 0
 
@@ -126,8 +127,12 @@ class Launcher:
             self.slots.remove(slot)
             code = slot.process.exitcode
             if code == EXIT_TOO_MANY_FAILURES:
-                self.failed_streak = True
-                self.tickets.cancel()
+                self._fail(
+                    TooManyFailures(
+                        f"a worker saw {self.jobs.spec.max_failures} trials fail in a row; "
+                        "fix the space or data, or raise --max-failures."
+                    )
+                )
             elif code == EXIT_INTERRUPTED:  # Ctrl-C, even where this process's was swallowed
                 self._fail(KeyboardInterrupt())
             elif code != 0:
@@ -187,7 +192,6 @@ class JobFactory:
         experiment_id: str,
         parent_run_id: str,
         on_crash: Callable[[], None],
-        pool: HelperPool,
         seed: int | None = None,
     ) -> None:
         self.spec = spec
@@ -196,7 +200,6 @@ class JobFactory:
         self.experiment_id = experiment_id
         self.parent_run_id = parent_run_id
         self.on_crash = on_crash
-        self.pool = pool
         self.seed = spec.seed if seed is None else seed  # this run's sampler seed
         self.count = 0
         self.deadline = None if spec.timeout is None else time.time() + spec.timeout

@@ -6,6 +6,7 @@ It sits below both, so a worker process never imports the runner that launched i
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,7 @@ from search.run._model_log import warm_up_model_logging
 from search.run._objective import Objective
 from search.run._progress import Progress
 from search.run._setup import Setup
-from search.stores._names import OWNER_ATTR
+from search.stores._names import OWNER_ATTR, WORKER_ATTR
 from search.stores._recovery import owner_tag
 from search.stores._tracking import StudyRun
 from spaces import TrialFailed
@@ -77,6 +78,27 @@ def optimize_here(
             objective, n_trials=n_trials, timeout=timeout, catch=(TrialFailed,), callbacks=callbacks
         )
     return guard
+
+
+def optimize_share(
+    study: optuna.Study,
+    setup: Setup,
+    study_run: StudyRun,
+    token: str,
+    quota: int,
+    seed: int,
+    deadline: float | None,
+    tickets: Tickets,
+) -> FailureGuard:
+    """One worker's share of a --workers N run: trials while tickets last, `quota` at most.
+
+    The caller holds the first trial's ticket. Trials carry the worker's `token`.
+    """
+    timeout = None if deadline is None else max(deadline - time.time(), 0.0)
+    return optimize_here(
+        study, setup, study_run, quota, timeout, seed, {WORKER_ATTR: token},
+        memory_limit_mb=setup.spec.max_rss_mb, tickets=tickets,
+    )  # fmt: skip
 
 
 class NextTicket:

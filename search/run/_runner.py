@@ -12,10 +12,10 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from objectives import score
-from search.run._guards import FailureGuard, TooManyFailures
+from search.run._guards import FailureGuard
 from search.run._helpers import HelperPool, helper_threads
 from search.run._launcher import JobFactory, Launcher
-from search.run._loop import optimize_here
+from search.run._loop import optimize_here, optimize_share
 from search.run._progress import Progress
 from search.run._refit import Refit, refit_best
 from search.run._samplers import make_sampler, process_seed
@@ -24,7 +24,7 @@ from search.run._spec import StudySpec
 from search.run._worker import configure_threads
 from search.stores._first_open import study_turn
 from search.stores._lookup import best_trial, find_baseline, fold_spread
-from search.stores._names import FOLD_SCORES_ATTR, MODEL_URI_ATTR, PARAMS_ATTR, WORKER_ATTR
+from search.stores._names import FOLD_SCORES_ATTR, MODEL_URI_ATTR, PARAMS_ATTR
 from search.stores._recovery import owner_tag, recover
 from search.stores._storage import mask_url, reach, sqlite_path
 from search.stores._tracking import StudyRun, ensure_experiment, probe
@@ -189,27 +189,17 @@ def _optimize_in_workers(
 
     spec = setup.spec
     jobs = JobFactory(
-        spec, setup.study_name, study_run.experiment_id, study_run.run_id, on_crash, pool,
-        sampler_seed,
-    )  # fmt: skip
+        spec, setup.study_name, study_run.experiment_id, study_run.run_id, on_crash, sampler_seed
+    )
 
     def inline(token: str, quota: int) -> FailureGuard:
-        timeout = None if jobs.deadline is None else max(jobs.deadline - time.time(), 0.0)
-        attrs = {WORKER_ATTR: token}
-        return optimize_here(
-            study, setup, study_run, quota, timeout, spec.seed, attrs,
-            memory_limit_mb=spec.max_rss_mb, tickets=pool.tickets,
-        )  # fmt: skip
+        return optimize_share(
+            study, setup, study_run, token, quota, spec.seed, jobs.deadline, pool.tickets
+        )
 
     pool.tickets.reset(spec.trials)
     configure_threads(pool.threads)  # this process is one of the N workers sharing the cores
-    launcher = Launcher(jobs, study, progress)
-    launcher.run(inline)
-    if launcher.failed_streak:
-        raise TooManyFailures(
-            f"a worker saw {setup.spec.max_failures} trials fail in a row; "
-            "fix the space or data, or raise --max-failures."
-        )
+    Launcher(jobs, pool, study, progress).run(inline)
 
 
 def finish(study: optuna.Study, setup: Setup, study_run: StudyRun) -> RunResult:

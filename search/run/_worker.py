@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import os
-import time
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -49,7 +48,7 @@ def helper_main(pipe: Connection, tickets: Tickets, backend: str, threads: int) 
 
     with remembering_ctrl_c():  # also a Ctrl-C that Python swallows while Keras loads
         try:
-            prepare_process(backend, threads)
+            _prepare(backend, threads)
             job = pipe.recv()
         except EOFError:  # the run was refused or stopped before it needed this helper
             raise SystemExit(0) from None
@@ -62,7 +61,7 @@ def helper_main(pipe: Connection, tickets: Tickets, backend: str, threads: int) 
         raise SystemExit(serve(job, tickets))
 
 
-def prepare_process(backend: str, threads: int) -> None:
+def _prepare(backend: str, threads: int) -> None:
     """Limit threads, pick the backend, then load Keras and MLflow quietly."""
     _limit_threads(threads)
     from search._options import use_backend
@@ -80,25 +79,15 @@ def prepare_process(backend: str, threads: int) -> None:
 
 def serve(job: WorkerJob, tickets: Tickets) -> int:
     """Run trials of the study while tickets last, `job.quota` at most; the exit code."""
-    from search.run._loop import optimize_here
-    from search.stores._names import WORKER_ATTR
+    from search.run._loop import optimize_share
 
     study, setup, study_run = open_worker_study(job)
     if not tickets.take():  # the others ran every trial while this one started
         return 0
-    timeout = None if job.deadline is None else max(job.deadline - time.time(), 0.0)
     gc.collect()
     try:
-        guard = optimize_here(
-            study,
-            setup,
-            study_run,
-            job.quota,
-            timeout,
-            job.seed,
-            {WORKER_ATTR: job.token},
-            memory_limit_mb=job.spec.max_rss_mb,
-            tickets=tickets,
+        guard = optimize_share(
+            study, setup, study_run, job.token, job.quota, job.seed, job.deadline, tickets
         )
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
