@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 EXIT_TOO_MANY_FAILURES = 3
 EXIT_INTERRUPTED = 130
+EXIT_CRASHED = 1
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,17 @@ def helper_main(pipe: Connection, tickets: Tickets, backend: str, threads: int) 
             pipe.close()
         if ctrl_c_pressed():
             raise SystemExit(EXIT_INTERRUPTED)
-        raise SystemExit(serve(job, tickets))
+        raise SystemExit(_serve_or_say_why(job, tickets))
+
+
+def _serve_or_say_why(job: WorkerJob, tickets: Tickets) -> int:
+    try:
+        return serve(job, tickets)
+    except Exception as exc:  # one line, as the CLI says errors; the launcher counts the crash
+        from spaces import first_line
+
+        print(f"error: worker {job.token}: {first_line(exc)}", file=sys.stderr)
+        return EXIT_CRASHED
 
 
 def _prepare(backend: str, threads: int) -> None:
@@ -81,6 +93,8 @@ def serve(job: WorkerJob, tickets: Tickets) -> int:
     """Run trials of the study while tickets last, `job.quota` at most; the exit code."""
     from search.run._loop import optimize_share
 
+    if tickets.left <= 0:  # the run is over or stopping: no need to open anything
+        return 0
     study, setup, study_run = open_worker_study(job)
     if not tickets.take():  # the others ran every trial while this one started
         return 0

@@ -77,6 +77,23 @@ def test_a_streak_of_failures_stops_the_run(tune, stores, tmp_path, broken_space
     stores_view.assert_consistent(stores.storage, stores.tracking_uri, "iris")
 
 
+@pytest.mark.processes
+def test_a_streak_of_failures_stops_a_run_with_workers(
+    tune, stores, tmp_path, broken_spaces
+) -> None:
+    # The patched space lives in this process only: its trials fail here, and the helper
+    # (which cannot find the space) is stopped with the run.
+    result = tune("run", "--config", _config(tmp_path, "failing"), "--trials", "10",
+                  "--workers", "2", "--max-failures", "3", "--quiet", "--no-report",
+                  *stores.flags(), code=1)  # fmt: skip
+    assert result.err.strip().splitlines()[-1].startswith("error: 3 trials failed in a row")
+    assert "Traceback" not in result.err
+    assert stores_view.states(stores_view.trials(stores.storage, "iris")) == {"FAIL": 3}
+    parents = stores_view.runs(stores.tracking_uri, "iris", "study")
+    assert [p.info.status for p in parents] == ["FAILED"]
+    stores_view.assert_consistent(stores.storage, stores.tracking_uri, "iris")
+
+
 def test_ctrl_c_as_the_trial_is_linked_to_its_run_still_records_why(
     tune, stores, tmp_path, monkeypatch
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import optuna
@@ -106,3 +107,17 @@ def test_helpers_that_never_get_a_job_are_stopped() -> None:
 def test_threads_share_the_cores() -> None:
     assert helper_threads(1) >= helper_threads(2) >= 1
     assert helper_threads(1000) == 1
+
+
+def test_a_helper_that_breaks_says_why_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from search.run import _worker
+
+    def broken(job: Any, tickets: Tickets) -> int:
+        raise RuntimeError("the store went away\n(background on this error: ...)")
+
+    monkeypatch.setattr(_worker, "serve", broken)
+    job = SimpleNamespace(token="w1-1")
+    assert _worker._serve_or_say_why(job, Tickets()) == _worker.EXIT_CRASHED  # type: ignore[arg-type]
+    assert capsys.readouterr().err == "error: worker w1-1: the store went away\n"
