@@ -66,25 +66,14 @@ def test_failed_trials_are_recorded_and_the_study_goes_on(
         assert run.info.status == ("FAILED" if trial.state.name == "FAIL" else "FINISHED")
 
 
-def test_a_streak_of_failures_stops_the_run(tune, stores, tmp_path, broken_spaces) -> None:
-    result = tune("run", "--config", _config(tmp_path, "failing"), "--trials", "10",
-                  "--max-failures", "3", "--quiet", "--no-report", *stores.flags(), code=1)  # fmt: skip
-    assert result.err.strip().splitlines()[-1].startswith("error: 3 trials failed in a row")
-    assert "Traceback" not in result.err
-    assert stores_view.states(stores_view.trials(stores.storage, "iris")) == {"FAIL": 3}
-    parents = stores_view.runs(stores.tracking_uri, "iris", "study")
-    assert [p.info.status for p in parents] == ["FAILED"]
-    stores_view.assert_consistent(stores.storage, stores.tracking_uri, "iris")
-
-
-@pytest.mark.processes
-def test_a_streak_of_failures_stops_a_run_with_workers(
-    tune, stores, tmp_path, broken_spaces
+@pytest.mark.parametrize("workers", ["1", pytest.param("2", marks=pytest.mark.processes)])
+def test_a_streak_of_failures_stops_the_run(
+    tune, stores, tmp_path, broken_spaces, workers: str
 ) -> None:
-    # The patched space lives in this process only: its trials fail here, and the helper
-    # (which cannot find the space) is stopped with the run.
+    # The patched space lives in this process only: under --workers 2 its trials fail here,
+    # and the helper, which cannot find the space, is stopped with the run.
     result = tune("run", "--config", _config(tmp_path, "failing"), "--trials", "10",
-                  "--workers", "2", "--max-failures", "3", "--quiet", "--no-report",
+                  "--workers", workers, "--max-failures", "3", "--quiet", "--no-report",
                   *stores.flags(), code=1)  # fmt: skip
     assert result.err.strip().splitlines()[-1].startswith("error: 3 trials failed in a row")
     assert "Traceback" not in result.err
