@@ -99,8 +99,13 @@ def report(cells: list[dict[str, Any]]) -> str:
     ]
     wins = 0
     gaps: dict[str, list[float]] = {"cv5": [], "single": []}
+    floors: list[float] = []
     for dataset in DATASETS:
         means = {}
+        tested = [c for c in cells if c["dataset"] == dataset and c["test"] is not None]
+        if tested:
+            accuracy = statistics.fmean(c["test"] for c in tested)
+            floors.append(test_noise(accuracy, tested[0]["test_rows"]))
         for mode in MODES:
             rows = [c for c in cells if c["dataset"] == dataset and c["mode"] == mode]
             if not rows:
@@ -128,7 +133,24 @@ def report(cells: list[dict[str, Any]]) -> str:
             f"Mean |best validation - test|: {cv_gap:.4f} with CV, {single_gap:.4f} with one "
             f"split, a ratio of {cv_gap / single_gap:.2f} (target: at most 0.5)."
         )
+        floor = statistics.fmean(floors)
+        lines.append(
+            f"The test split's own sampling noise alone puts the expected |validation - test| "
+            f"at {floor:.4f} (mean over the datasets), even for a validation score equal to the "
+            f"model's true accuracy; half the single split's gap, {single_gap / 2:.4f}, is "
+            f"{'below' if single_gap / 2 < floor else 'above'} that floor."
+        )
     return "\n".join(lines)
+
+
+def test_noise(accuracy: float, rows: int) -> float:
+    """Expected |test accuracy - true accuracy| from sampling `rows` test rows alone.
+
+    The test accuracy is a binomial proportion: roughly normal with sd sqrt(p (1 - p) / n),
+    whose mean absolute deviation is sd * sqrt(2 / pi). No validation scheme can bring the
+    mean |best validation - test| below it.
+    """
+    return math.sqrt(2 / math.pi) * math.sqrt(accuracy * (1 - accuracy) / rows)
 
 
 def _spread(values: list[float]) -> str:
