@@ -6,6 +6,7 @@ import os
 import sys
 import traceback
 import warnings
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from search._options import (
     backend_option,
     choose_backend,
     store_options,
+    store_urls,
     use_backend,
 )
 from search._quiet import load_quietly, quiet_environment
@@ -119,7 +121,11 @@ def run(ctx: click.Context, config_path: Path | None, quiet: bool, **flags: Any)
 
     # Helper processes load Keras while this one does; see search/run/_helpers.py. A Ctrl-C
     # that a library swallows while everything loads still stops the run at its first trial.
-    with remembering_ctrl_c(), started_helpers(backend, settings.get("workers")) as helpers:
+    with (
+        remembering_ctrl_c(),
+        started_helpers(backend, settings.get("workers")) as helpers,
+        _head_start(settings),
+    ):
         load_quietly()
         from search.run._runner import run as run_study
         from search.run._summary import format_summary
@@ -131,6 +137,16 @@ def run(ctx: click.Context, config_path: Path | None, quiet: bool, **flags: Any)
             spec, show_progress=not quiet, announce=lambda line: click.echo(line), helpers=helpers
         )
     click.echo(format_summary(result))
+
+
+def _head_start(settings: dict[str, Any]) -> AbstractContextManager[None]:
+    """With one worker, the writer process starts now and prepares what it can while Keras
+    loads (see search/stores/_ahead.py); with several, each writes its own records."""
+    from search.stores._ahead import head_start
+
+    if settings.get("workers") not in (None, 1):
+        return nullcontext()
+    return head_start(store_urls(settings.get("storage"), settings.get("tracking_uri"))[1])
 
 
 def _folds(value: str | None) -> int | str | None:

@@ -9,6 +9,8 @@ import mlflow
 import numpy as np
 from mlflow.models import Model, infer_signature
 
+from search.stores._ahead import modules_to_packages
+
 
 def log_model(run_id: str, model: keras.Model, sample: np.ndarray) -> str:
     """Keep a trained model as an MLflow model of the trial's run; returns its URI.
@@ -39,11 +41,15 @@ def warm_up_model_logging() -> None:
     """Pay MLflow's one-time cost of logging a model before the trials, not inside one.
 
     The first `log_model` of a process maps every installed module to its package (about
-    1.5 s) to check the model's requirements; the map is cached for later calls.
+    1.5 s) to check the model's requirements; the map is cached for later calls. Where the
+    writer process made it during the head start (search/stores/_ahead.py), it is taken over.
     """
     try:
         from mlflow.utils import requirements_utils
 
+        if requirements_utils._MODULES_TO_PACKAGES is None:
+            # MLflow declares it as None, the value before its first use.
+            requirements_utils._MODULES_TO_PACKAGES = modules_to_packages()  # type: ignore[assignment]
         requirements_utils._init_modules_to_packages_map()
     except (ImportError, AttributeError):  # a private helper: absent in another MLflow
         pass

@@ -121,10 +121,10 @@ def run(
 
 
 def _writer(setup: Setup) -> BackgroundWriter | None:
-    # Trials run here hand their records to a writer process, started once every store has
-    # opened (a run refused before then should not wait for it to exit); it loads MLflow while
-    # the first trial trains. Worker processes write their own: every core is training
-    # there, so one more process would only take turns with them.
+    # Trials run here hand their records to a writer process: the CLI's head start has
+    # started it while Keras loaded (search/stores/_ahead.py), else it starts now and loads
+    # MLflow while the first trial trains. Worker processes write their own: every core is
+    # training there, so one more process would only take turns with them.
     return BackgroundWriter(setup.tracking_uri) if setup.spec.workers == 1 else None
 
 

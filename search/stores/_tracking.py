@@ -21,6 +21,7 @@ from mlflow import MlflowClient
 from mlflow.entities import DatasetInput, Metric
 from mlflow.exceptions import MlflowException
 
+from search.stores._ahead import adopt
 from search.stores._first_open import open_once
 from search.stores._names import EXPERIMENT_KIND
 from search.stores._records import (
@@ -51,6 +52,7 @@ def connect(tracking_uri: str) -> MlflowClient:
         ConfigError: The store cannot be reached (checked quickly: MLflow itself retries an
             unreachable database for over a minute before it gives up).
     """
+    adopt(tracking_uri)  # a new store the writer process made while Keras imported
     ensure_parent(tracking_uri)
     reach(tracking_uri, "--tracking-uri")
     # The first client of a new store runs MLflow's migrations: other processes wait.

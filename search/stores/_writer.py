@@ -30,11 +30,12 @@ from concurrent.futures import wait as wait_for_all
 from dataclasses import dataclass
 from functools import cache
 from multiprocessing.process import BaseProcess
-from typing import Any, Protocol
-
-from mlflow import MlflowClient
+from typing import TYPE_CHECKING, Any, Protocol
 
 from spaces import StoreError, first_line
+
+if TYPE_CHECKING:  # MLflow loads in the writer process, not in a process that only starts it
+    from mlflow import MlflowClient
 
 # A write, called as write(client, *args): a module-level function (pickled by name) whose
 # module imports without Keras, such as those of search/stores/_records.py.
@@ -163,6 +164,14 @@ def _failure(error: BaseException) -> StoreError:
     )
 
 
+def start() -> ProcessPoolExecutor:
+    """Start this process's writer process now (once); it loads MLflow as it starts.
+
+    Jobs submitted to it run there in order, before and between the writes.
+    """
+    return _pool()
+
+
 @cache
 def _pool() -> ProcessPoolExecutor:
     pool = ProcessPoolExecutor(
@@ -184,8 +193,7 @@ def _started() -> None:
     # It shares the user's terminal: library chatter would break the progress bar, and a
     # failed write reaches the user through drain() as one line.
     warnings.simplefilter("ignore")
-    for name in ("mlflow", "alembic", "sqlalchemy"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+    _mute_loggers()
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
@@ -203,6 +211,13 @@ def _exit_with(parent: BaseProcess) -> None:
 def _ready() -> None:
     import search.stores._records
     import search.stores._storage  # noqa: F401
+
+    _mute_loggers()  # again: MLflow sets its own logger's level as it loads
+
+
+def _mute_loggers() -> None:
+    for name in ("mlflow", "alembic", "sqlalchemy"):
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def _apply(
@@ -247,6 +262,8 @@ def _cwd() -> str | None:
 
 @cache  # by folder too: there, a relative URI names another store
 def _client(cwd: str, tracking_uri: str) -> MlflowClient:
+    from mlflow import MlflowClient
+
     from search.stores._storage import relax_sqlite_sync
 
     relax_sqlite_sync()
