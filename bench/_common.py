@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,19 @@ def child_metric(tracking_uri: str, study: str, key: str) -> dict[int, float]:
     return {
         int(r.data.tags["tune.trial"]): r.data.metrics[key] for r in runs if key in r.data.metrics
     }
+
+
+def worktree(stack: ExitStack, rev: str) -> Path:
+    """A checkout of commit `rev`, removed when `stack` closes: put first on PYTHONPATH (with
+    the same virtual environment), it runs the code before a change side by side with it."""
+    root = Path(__file__).resolve().parents[1]
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tune-rev-")))
+    subprocess.run(["git", "-C", str(root), "worktree", "add", "--detach", str(folder), rev],
+                   check=True, capture_output=True)  # fmt: skip
+    stack.callback(
+        subprocess.run, ["git", "-C", str(root), "worktree", "remove", "--force", str(folder)]
+    )
+    return folder
 
 
 def median(values: list[float]) -> float:

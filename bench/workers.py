@@ -24,7 +24,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import optuna
-from _common import median, report
+from _common import median, report, worktree
 
 ROOT = Path(__file__).resolve().parents[1]
 TUNE = ["-m", "search", "run", "--data", "digits", "--trials", "24", "--max-epochs", "8",
@@ -51,17 +51,6 @@ def one_run(code: Path, workers: int) -> dict[str, float]:
         "trials": last - first,
         "end": ended - last,
     }
-
-
-def worktree(stack: ExitStack, rev: str) -> Path:
-    """A checkout of `rev`, removed when `stack` closes."""
-    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tune-rev-")))
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(folder), rev],
-                   check=True, capture_output=True)  # fmt: skip
-    stack.callback(
-        subprocess.run, ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(folder)]
-    )
-    return folder
 
 
 def main() -> None:
