@@ -96,6 +96,16 @@ def worktree(stack: ExitStack, rev: str) -> Path:
     return folder
 
 
+def textbook_params(problem: Any) -> dict[str, Any]:
+    """The textbook model's parameters (what every default study tries first) for a problem."""
+    from optuna.trial import FixedTrial
+
+    from spaces import SPACES, SpaceConfig
+
+    family, config = SPACES["dense"], SpaceConfig()
+    return family.suggest(FixedTrial(family.baseline(problem, config)), problem, config)
+
+
 def median(values: list[float]) -> float:
     """The median, or NaN for no values."""
     return statistics.median(values) if values else float("nan")

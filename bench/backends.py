@@ -33,7 +33,14 @@ from pathlib import Path
 from typing import Any
 
 import optuna
-from _common import child_metric, finished_trials, median, private_stores, trial_seconds
+from _common import (
+    child_metric,
+    finished_trials,
+    median,
+    private_stores,
+    textbook_params,
+    trial_seconds,
+)
 
 BACKENDS = ("tensorflow", "jax", "torch")
 STUDIES = {"breast_cancer": 20, "digits": 40}
@@ -96,14 +103,10 @@ def run_floor(backend: str, datasets: list[str]) -> dict[str, dict[str, float]]:
 
 def textbook(data: str) -> tuple[Any, dict[str, Any], Any]:
     """The prepared data, the textbook model's parameters and the study's metric."""
-    from optuna.trial import FixedTrial
-
     from objectives import get_metric, prepare
-    from spaces import SPACES, SpaceConfig
 
-    prepared, family, config = prepare(data), SPACES["dense"], SpaceConfig()
-    params = family.suggest(FixedTrial(family.baseline(prepared.problem, config)),
-                            prepared.problem, config)  # fmt: skip
+    prepared = prepare(data)
+    params = textbook_params(prepared.problem)
     return prepared, params, get_metric(None, prepared.problem.task)
 
 

@@ -26,7 +26,7 @@ import time
 from collections import defaultdict
 from typing import Any
 
-from _common import load_tune, median, report
+from _common import load_tune, median, report, textbook_params
 
 WAYS = ("today", "spe=4", "spe=16", "batch x2")
 DATASETS = ("digits", "breast_cancer", "iris")
@@ -36,14 +36,11 @@ DRAWN = 3  # models drawn from the space per round, besides the textbook one
 def configurations(data: Any, count: int) -> list[dict[str, Any]]:
     """The textbook model's parameters, then `count` drawn from the dense space (seed 0)."""
     import optuna
-    from optuna.trial import FixedTrial
 
     from spaces import SPACES, SpaceConfig
 
     family, config = SPACES["dense"], SpaceConfig()
-    chosen = [
-        family.suggest(FixedTrial(family.baseline(data.problem, config)), data.problem, config)
-    ]
+    chosen = [textbook_params(data.problem)]
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
     for _ in range(count):
         chosen.append(family.suggest(study.ask(), data.problem, config))

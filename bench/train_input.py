@@ -23,7 +23,7 @@ from collections import defaultdict
 from typing import Any
 
 import numpy as np
-from _common import load_tune, median, report
+from _common import load_tune, median, report, textbook_params
 
 # The problem, the training inputs and the training targets.
 Train = tuple[Any, np.ndarray, np.ndarray]
@@ -59,16 +59,10 @@ def fit_ms(
 
 def textbook_setup(rows: int | None) -> tuple[Train, dict[str, Any], str]:
     """The training data, the textbook model's parameters, and what the data is."""
-    from optuna.trial import FixedTrial
-
     from objectives import prepare
-    from spaces import SPACES, SpaceConfig
 
     data = prepare("breast_cancer")
-    family, config = SPACES["dense"], SpaceConfig()
-    # The textbook model, what every default study enqueues first, as its trial builds it.
-    baseline = FixedTrial(family.baseline(data.problem, config))
-    params = family.suggest(baseline, data.problem, config)
+    params = textbook_params(data.problem)
     x, y = data.splits.x_train, data.splits.y_train
     if rows is None:
         return (data.problem, x, y), params, "breast_cancer"
