@@ -13,7 +13,8 @@ other, on its own core:
 
 Either may be missing (a store made meanwhile by another process, a job that failed): the
 launching process then does the work itself, as it would without a head start. The scratch
-folder goes when the run ends, and a run refused before it opens the stores leaves nothing.
+folder goes once the store is adopted or the run ends, and a run refused before it opens the
+stores leaves nothing.
 
 The CLI enters `head_start` before Keras or MLflow load, so this module imports the stores'
 engines only inside its functions, after the writer process has started.
@@ -52,15 +53,14 @@ def head_start(tracking_uri: str) -> Iterator[None]:
     from search.stores._storage import sqlite_path
 
     path = sqlite_path(tracking_uri)
-    scratch = Path(tempfile.mkdtemp(prefix="tune-store-"))
     try:
         if path is not None and not path.exists():
-            target = path.resolve()
-            _STORES[target] = pool.submit(_build_store, os.getcwd(), str(scratch))
+            where = tempfile.gettempdir()
+            _STORES[path.resolve()] = pool.submit(_build_store, os.getcwd(), where)
         _PACKAGES.append(pool.submit(_modules_to_packages))
         yield
     finally:
-        _finish(scratch)
+        _forget()
 
 
 def adopt(tracking_uri: str) -> bool:
@@ -69,7 +69,6 @@ def adopt(tracking_uri: str) -> bool:
     Called before the store is opened. Another process may create the same store meanwhile:
     the swap happens under the lock `open_once` takes, and a store already there is kept.
     """
-    from search.stores._first_open import store_lock
     from search.stores._storage import sqlite_path
 
     path = sqlite_path(tracking_uri)
@@ -78,6 +77,15 @@ def adopt(tracking_uri: str) -> bool:
     built = _result(_STORES.pop(path.resolve(), None))
     if built is None:
         return False
+    try:
+        return _move_into_place(built, path)
+    finally:
+        _discard(built)
+
+
+def _move_into_place(built: Path, path: Path) -> bool:
+    from search.stores._first_open import store_lock
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError:  # connect's own attempt names the folder in its error
@@ -105,24 +113,29 @@ def _result(job: Future[Any] | None) -> Any:
         return None
 
 
-def _finish(scratch: Path) -> None:
-    for job in _STORES.values():  # not adopted: let it end before its folder goes
-        _result(job)
+def _forget() -> None:
+    for job in _STORES.values():  # not adopted: its scratch folder goes once it is made
+        built = _result(job)
+        if built is not None:
+            _discard(built)
     _STORES.clear()
     _PACKAGES.clear()
-    shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _discard(built: Path) -> None:
+    shutil.rmtree(built.parent, ignore_errors=True)
 
 
 # In the writer process.
 
 
-def _build_store(cwd: str, scratch: str) -> Path:
+def _build_store(cwd: str, temporary: str) -> Path:
     from mlflow import MlflowClient
 
     # In the run's folder, as the launching process would be: MLflow resolves the Default
     # experiment's artifact folder (./mlruns/0) against it.
     os.chdir(cwd)
-    path = Path(scratch) / "mlflow.db"
+    path = Path(tempfile.mkdtemp(prefix="tune-store-", dir=temporary)) / "mlflow.db"
     MlflowClient(tracking_uri=f"sqlite:///{path}").search_experiments(max_results=1)
     return path
 
