@@ -13,10 +13,14 @@ from typing import Any
 
 from mlflow import MlflowClient
 from mlflow.entities import DatasetInput, Metric, Param, RunTag
+from mlflow.exceptions import MlflowException
+
+from search.stores._first_open import RACE
 
 MAX_PARAM_LENGTH = 6000
 MAX_REASON_LENGTH = 5000
 STATES_TO_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "FINISHED", "FAIL": "FAILED"}
+INPUT_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -49,9 +53,26 @@ def open_trial_run(
         run_name=f"trial-{number:04d}",
         tags={"mlflow.parentRunId": parent_run_id, "tune.role": "trial", "tune.trial": str(number)},
     )
-    if inputs:
-        client.log_inputs(run.info.run_id, datasets=list(inputs))
+    log_inputs(client, run.info.run_id, inputs)
     return str(run.info.run_id)
+
+
+def log_inputs(client: MlflowClient, run_id: str, inputs: Sequence[DatasetInput]) -> None:
+    """Log the data as the run's input, even when other runs log the same new dataset at once.
+
+    MLflow's SQL store looks the dataset up and then inserts it, so of several runs that
+    start together on a new dataset (workers joining one study) all but one fail on its key.
+    Tried again, they find the winner's row and only link to it.
+    """
+    if not inputs:
+        return
+    for attempt in range(INPUT_ATTEMPTS):
+        try:
+            client.log_inputs(run_id, datasets=list(inputs))
+            return
+        except MlflowException as exc:
+            if attempt == INPUT_ATTEMPTS - 1 or not RACE.search(str(exc)):
+                raise
 
 
 def log_records(

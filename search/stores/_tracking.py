@@ -27,6 +27,7 @@ from search.stores._names import EXPERIMENT_KIND
 from search.stores._records import (
     TrialOutcome,
     end_run,
+    log_inputs,
     log_records,
     metrics_of,
     open_trial_run,
@@ -185,8 +186,7 @@ class StudyRun:
         """Open the parent run, with the data the study trains on as its input."""
         tags = {"tune.role": "study", **{k: str(v) for k, v in tags.items()}}
         run = client.create_run(experiment_id, tags=tags, run_name=name)
-        if inputs:
-            client.log_inputs(run.info.run_id, datasets=list(inputs))
+        log_inputs(client, run.info.run_id, inputs)
         return cls(client, experiment_id, run.info.run_id, writer, inputs)
 
     def start_trial(self, number: int) -> TrialRun:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import sqlalchemy
 from search.stores._storage import ensure_parent, open_storage, sqlite_path
 from search.stores._tracking import connect
 from tests.conftest import Stores
+from tests.search.stores.together import at_once
 
 
 def _pragma(engine: sqlalchemy.engine.Engine, name: str) -> object:
@@ -51,18 +51,8 @@ def test_urls_without_a_file_have_no_path(url: str) -> None:
 
 def _pop_at_once(studies: list[optuna.Study]) -> list[int | None]:
     """Every study pops a waiting trial at the same instant, each in a thread of its own."""
-    start = threading.Barrier(len(studies))
     won: list[int | None] = []
-
-    def pop(study: optuna.Study) -> None:
-        start.wait()
-        won.append(study._pop_waiting_trial_id())
-
-    threads = [threading.Thread(target=pop, args=(s,)) for s in studies]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(lambda study: won.append(study._pop_waiting_trial_id()), studies)
     return won
 
 
