@@ -30,6 +30,7 @@ def test_a_new_store_is_adopted_whole_and_opens_as_a_migrated_one(
         assert adopt(uri)
         assert (tmp_path / "mlruns" / "mlflow.db").is_file()
         assert not list((tmp_path / "mlruns").glob("*.part-*"))
+        assert list(scratch_root.iterdir()) == []  # gone once adopted, not at the run's end
         client = connect(uri)
         experiment_id = client.create_experiment("after")
         client.create_run(experiment_id)
@@ -55,6 +56,7 @@ def test_a_store_made_meanwhile_by_another_process_wins(tmp_path: Path, scratch_
         MlflowClient(tracking_uri=uri).create_experiment("theirs")
         assert not adopt(uri)
     assert "theirs" in [e.name for e in MlflowClient(tracking_uri=uri).search_experiments()]
+    assert list(scratch_root.iterdir()) == []
 
 
 def test_a_refused_run_leaves_no_store_and_no_scratch(tmp_path: Path, scratch_root: Path) -> None:
@@ -74,3 +76,4 @@ def test_a_server_store_is_not_made_but_the_package_map_is(scratch_root: Path) -
     assert made is not None
     assert made["numpy"] == ["numpy"] and "mlflow" in made
     assert modules_to_packages() is None  # only during a head start
+    assert list(scratch_root.iterdir()) == []  # nothing built for a server
