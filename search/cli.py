@@ -87,6 +87,13 @@ def cli(ctx: click.Context, debug: bool) -> None:
     "one validation split, or auto. Works with --workers (folds stay in one trial). Default: 1.",
 )
 @click.option(
+    "--refit/--no-refit",
+    default=None,
+    help="At the end, train the best configuration again on every row outside the test split "
+    "and ship that model; --no-refit ships the best trial's own model (one split only: with "
+    "--cv the refit always runs). Default: on.",
+)
+@click.option(
     "--config",
     "config_path",
     type=click.Path(path_type=Path),

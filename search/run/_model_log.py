@@ -37,6 +37,11 @@ def log_model(run_id: str, model: keras.Model, sample: np.ndarray) -> str:
     return str(info.model_uri)
 
 
+def load_logged(uri: str) -> keras.Model:
+    """A model this run's store logged (a trial's, or a refit)."""
+    return mlflow.keras.load_model(uri)
+
+
 def warm_up_model_logging() -> None:
     """Pay MLflow's one-time cost of logging a model before the trials, not inside one.
 

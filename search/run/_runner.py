@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-import mlflow
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
@@ -16,8 +15,9 @@ from search.run._guards import FailureGuard
 from search.run._helpers import HelperPool, helper_threads
 from search.run._launcher import JobFactory, Launcher
 from search.run._loop import optimize_here, optimize_share
+from search.run._model_log import load_logged
 from search.run._progress import Progress
-from search.run._refit import Refit, refit_best
+from search.run._refit import Declined, Refit, refit_best
 from search.run._samplers import make_sampler, process_seed
 from search.run._setup import Setup, make_setup, open_stores, open_study, stored_family
 from search.run._spec import StudySpec
@@ -58,6 +58,7 @@ class RunResult:
     test_score: float | None = None
     validation: str = ""
     refit: dict[str, Any] | None = None
+    refit_declined: str | None = None  # why the refit was not kept, when it was not
     notes: tuple[str, ...] = field(default=())
 
 
@@ -103,6 +104,7 @@ def run(
     try:
         _optimize(study, setup, study_run, show_progress, sampler_seed, helpers)
         study_run.drain()  # every trial's records are in before the results are read
+        result = finish(study, setup, study_run)  # the refit trains here: Ctrl-C stops it too
     except KeyboardInterrupt as exc:
         _close_after_stop(study, study_run, experiment_id, "KILLED")
         raise Interrupted(
@@ -111,7 +113,6 @@ def run(
     except BaseException:
         _close_after_stop(study, study_run, experiment_id, "FAILED")
         raise
-    result = finish(study, setup, study_run)
     if spec.timeout is not None and time.monotonic() - started >= spec.timeout:
         announce(f"Stopped at the --timeout of {spec.timeout:g} s; run the same command to go on.")
     if spec.report:
@@ -205,12 +206,15 @@ def _optimize_in_workers(
 def finish(study: optuna.Study, setup: Setup, study_run: StudyRun) -> RunResult:
     """Score the model users get on the test split and close the parent run with the outcome.
 
-    That model is the best trial's own, or with folds the refit of its configuration.
+    That model is the refit of the best configuration, or with --no-refit (one split only)
+    the best trial's own.
     """
     best, baseline = best_trial(study), find_baseline(study)
-    refit = None
-    if best is not None and setup.validation.crossed:
-        refit = refit_best(study, setup, best, study_run.run_id)
+    made = None
+    if best is not None and (setup.validation.crossed or setup.spec.refit):
+        made = refit_best(study, setup, best, study_run.run_id)
+    refit = made if isinstance(made, Refit) else None
+    declined = made.note(setup.metric.name) if isinstance(made, Declined) else None
     test_score = refit.test if refit else (_test_score(best, setup) if best else None)
     name = setup.metric.name
     metrics: dict[str, float] = {}
@@ -224,8 +228,12 @@ def finish(study: optuna.Study, setup: Setup, study_run: StudyRun) -> RunResult:
     if baseline is not None and baseline.value is not None:
         metrics[f"baseline_{name}"] = float(baseline.value)
     params = best.user_attrs.get(PARAMS_ATTR, best.params) if best is not None else None
-    study_run.finish(metrics, params, _outcome_tags(best, refit))
-    return _result(study, setup, study_run, best, baseline, test_score, refit)
+    tags = _outcome_tags(best, refit)
+    if declined:
+        tags["tune.refit_declined"] = declined
+    study_run.finish(metrics, params, tags)
+    result = _result(study, setup, study_run, best, baseline, test_score, refit)
+    return replace(result, refit_declined=declined)
 
 
 def _outcome_tags(best: FrozenTrial | None, refit: Refit | None) -> dict[str, Any]:
@@ -242,7 +250,7 @@ def _test_score(best: FrozenTrial, setup: Setup) -> float | None:
     uri = best.user_attrs.get(MODEL_URI_ATTR)
     if uri is None:
         return None
-    model = mlflow.keras.load_model(uri)
+    model = load_logged(uri)
     splits = setup.data.splits
     return score(model, splits.x_test, splits.y_test, setup.metric, setup.data.problem.task)
 

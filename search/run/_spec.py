@@ -51,6 +51,9 @@ class StudySpec:
     max_rss_mb: float = 4096.0
     max_failures: int = 10
     cv: int | str = 1
+    # At the end of a run, train the best configuration again on every row outside the test
+    # split; that refit is the model users get (bench/refit.py). With folds it always runs.
+    refit: bool = True
     # Optuna's heartbeat: a worker silent for `grace_period` seconds is taken for dead and
     # its trial retried once. Short values let a fail-over test take seconds.
     heartbeat_interval: int = HEARTBEAT_INTERVAL

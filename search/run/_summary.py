@@ -20,6 +20,8 @@ def format_summary(result: RunResult) -> str:
     lines.append(f"Best trial #{best['number']}: {result.metric} = {_value(best)}")
     lines.append("  " + format_params(best["params"]))
     lines.append(_baseline_line(result))
+    if result.refit_declined:
+        lines.append(f"Note: {result.refit_declined}.")
     if result.test_score is not None:
         lines.append(_test_line(result, result.test_score))
     lines.append("Next, inspect the trials in the MLflow UI and save the best model:")

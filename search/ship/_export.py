@@ -98,12 +98,15 @@ def describe(meta: dict[str, Any]) -> str:
     test = f"test {name} {metric['test']:.4f}"
     if refit is None:
         return f"validation {name} {metric['validation']:.4f} (logged {metric['trial_value']:.4f}); {test}"
-    if refit["cv"] > 1:
-        return (
-            f"refit of trial #{refit['trial']} on {refit['rows']} rows ({refit['cv']}-fold "
-            f"cross-validation {name} {metric['trial_value']:.4f}); {test} (as logged)"
-        )
-    return f"validation {name} {metric['validation']:.4f} (in-sample after --refit); {test}"
+    if metric["validation"] is not None:  # retrained by `export --refit`, validation in-sample
+        return f"validation {name} {metric['validation']:.4f} (in-sample after --refit); {test}"
+    searched = (
+        f"{refit['cv']}-fold cross-validation {name}" if refit["cv"] > 1 else f"validation {name}"
+    )
+    return (
+        f"refit of trial #{refit['trial']} on {refit['rows']} rows ({searched} "
+        f"{metric['trial_value']:.4f}); {test} (as logged)"
+    )
 
 
 def replay_data(study: optuna.Study) -> PreparedData:

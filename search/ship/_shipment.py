@@ -1,12 +1,13 @@
 """Which model an export ships, with the data view it is checked and described against.
 
-- A single-split study ships its best trial's own model, checked against the validation
-  score the trial logged.
-- `tune export --refit` retrains that configuration on train+validation (validation is
-  then in-sample, so nothing is checked).
-- A cross-validated study ships the refit its last `tune run` made and logged on every
-  row outside the test split, checked against the test score that run logged; its
-  preprocessing is the refit's, fitted on those rows.
+- A study ships the refit its last `tune run` made and logged: the best configuration
+  trained again on every row outside the test split, checked against the test score that
+  run logged; its preprocessing is the refit's, fitted on those rows. A cross-validated
+  study always has one.
+- A single-split study whose best trial has no refit (`tune run --no-refit`, or a better
+  trial found since) ships that trial's own model, checked against its validation score.
+- `tune export --refit` retrains the best configuration now, on train+validation with the
+  trial's preprocessing (validation is then in-sample, so nothing is checked).
 """
 
 from __future__ import annotations
@@ -59,9 +60,12 @@ def choose(
     tracking_uri: str,
     refit: bool,
 ) -> Shipment:
-    """The shipment for a study: a cross-validated study's refit, else as `refit` says."""
-    if int(study.user_attrs.get("cv", 1)) > 1:
-        return _cv_refit(study, data, tracking_uri)
+    """The shipment for a study: the refit its last `tune run` logged for its best trial,
+    else (`--no-refit`) the best trial's own model; `refit` retrains now instead."""
+    crossed = int(study.user_attrs.get("cv", 1)) > 1
+    made = study.user_attrs.get(REFIT_ATTR)
+    if crossed or (not refit and made and made["trial"] == best.number):
+        return _logged_refit(study, data, tracking_uri)
     if refit:
         model = retrain(study, best, data, metric)
         rows = len(data.splits.x_train) + len(data.splits.x_val)
@@ -73,7 +77,7 @@ def choose(
     return Shipment(model, best, uri, data.splits, data.preprocessor, "validation", logged)
 
 
-def _cv_refit(study: optuna.Study, data: PreparedData, tracking_uri: str) -> Shipment:
+def _logged_refit(study: optuna.Study, data: PreparedData, tracking_uri: str) -> Shipment:
     made = study.user_attrs.get(REFIT_ATTR)
     if not made:
         raise TuneError(

@@ -22,7 +22,7 @@ FOLD_SCORES_ATTR = "fold_scores"  # a cross-validated trial's score on each fold
 
 # Optuna study user attributes.
 SCHEMA_ATTR = "schema"  # JSON: task, target, classes, inputs and fitted preprocessing
-REFIT_ATTR = "refit"  # the latest refit of a cross-validated study: trial, rows, model, test
+REFIT_ATTR = "refit"  # the latest run's refit of the best configuration: trial, rows, model, test
 
 # MLflow experiment tag that opens the UI on its model-training view.
 EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}

@@ -96,11 +96,11 @@ def best_record(study: optuna.Study, tracking_uri: str | None = None) -> dict[st
         "params": real_params(best),
     }
     spread = fold_spread(best)
-    if spread is not None:  # cross-validated: the spread over folds, and the refit model
+    if spread is not None:  # cross-validated: the spread over folds
         record["value_std"] = spread
-        refit = study.user_attrs.get(REFIT_ATTR) or {}
-        if refit.get("trial") == best.number:
-            record.update(model_uri=refit["model_uri"], refit_rows=refit["rows"])
+    refit = study.user_attrs.get(REFIT_ATTR) or {}
+    if refit.get("trial") == best.number:  # the model users get is the refit
+        record.update(model_uri=refit["model_uri"], refit_rows=refit["rows"])
     parent = latest_parent_run(study.study_name, tracking_uri) if tracking_uri else None
     if parent is not None and parent.data.tags.get("tune.best_trial") == str(best.number):
         record["test_value"] = parent.data.metrics.get(f"test_{metric}")

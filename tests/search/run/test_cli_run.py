@@ -45,6 +45,12 @@ def test_run_logs_one_child_run_per_trial(tune, stores) -> None:
     assert parent.data.tags["tune.task"] == "multiclass"
     assert parent.data.tags["tune.n0"] == "8"
     assert "test_accuracy" in parent.data.metrics
+    # The model users get is the best configuration trained again on all 120 non-test rows.
+    best = study.best_trial.number
+    assert f"Test accuracy of the refit model (trial #{best} retrained on 120 rows" in result.out
+    assert parent.data.tags["tune.refit_trial"] == str(best)
+    assert parent.data.tags["tune.refit_model_uri"].startswith("models:/m-")
+    assert study.user_attrs["refit"]["test"] == pytest.approx(parent.data.metrics["test_accuracy"])
     plots = {a.path for a in client.list_artifacts(parent.info.run_id, "plots")}
     assert "plots/report.html" in plots
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shlex
+from dataclasses import replace
 
+from search.run._refit import Declined
 from search.run._runner import RunResult
 from search.run._summary import format_summary, next_commands
 from search.stores._names import DEFAULT_STORAGE, DEFAULT_TRACKING_URI
@@ -62,3 +64,13 @@ def test_summary_shows_counts_best_baseline_and_test_score() -> None:
     assert "Best trial #1: accuracy = 0.9000" in text
     assert "Test accuracy of the best model: 0.8500" in text
     assert "Baseline trial #0" in text
+
+
+def test_a_declined_refit_says_why_and_which_model_ships() -> None:
+    note = Declined(trial=1, rows=120, refit_fit=0.9, own_fit=0.975).note("accuracy")
+    text = format_summary(replace(_result(), refit_declined=note))
+    assert (
+        "Note: the refit of trial #1 was not kept: on the 120 rows outside the test split, "
+        "which it trained on, it scored accuracy 0.9000 against 0.9750 for the trial's own "
+        "model, which ships instead.\nTest accuracy of the best model: 0.8500"
+    ) in text

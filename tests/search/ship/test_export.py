@@ -1,9 +1,13 @@
-"""tune export: the best trial's own weights, their scores, the SavedModel and tune.json."""
+"""tune export: the run's refit (or with --no-refit the best trial's own weights), their
+scores, the SavedModel and tune.json."""
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +18,7 @@ import pytest
 from mlflow import MlflowClient
 
 from objectives import get_metric, predict, prepare, score
+from objectives._folds import refit_fold
 from search.cli import main
 from tests.conftest import Stores
 from tests.search.built import built_study, flowers_csv
@@ -21,6 +26,7 @@ from tests.search.built import built_study, flowers_csv
 pytestmark = pytest.mark.slow
 
 STUDY = "flowers-species"
+REST_ROWS = 120  # of flowers' 150, outside the 20 % test split
 
 
 @dataclass(frozen=True)
@@ -28,63 +34,131 @@ class Exported:
     stores: Stores
     data: Path
     out: Path
+    said: str  # what `tune export` printed
 
     @property
     def meta(self) -> dict:
         return json.loads((self.out / "tune.json").read_text(encoding="utf-8"))
 
 
+@contextmanager
+def _exported(
+    factory: pytest.TempPathFactory, migrated_mlflow_db: Path, *run_args: str
+) -> Iterator[Exported]:
+    data = flowers_csv(factory.mktemp("data"))
+    run = ("--data", str(data), "--target", "species", *run_args)
+    with built_study(factory, migrated_mlflow_db, *run) as stores:
+        out = stores.root.parent / "export"
+        with pytest.MonkeyPatch.context() as patch:
+            said = io.StringIO()
+            patch.setattr(sys, "stdout", said)
+            assert main(["export", STUDY, "--out", str(out), *stores.flags()]) == 0
+        yield Exported(stores, data, out, said.getvalue())
+
+
 @pytest.fixture(scope="module")
 def exported(
     tmp_path_factory: pytest.TempPathFactory, migrated_mlflow_db: Path
 ) -> Iterator[Exported]:
-    data = flowers_csv(tmp_path_factory.mktemp("data"))
-    with built_study(
-        tmp_path_factory, migrated_mlflow_db, "--data", str(data), "--target", "species"
-    ) as stores:
-        out = stores.root.parent / "export"
-        assert main(["export", STUDY, "--out", str(out), *stores.flags()]) == 0
-        yield Exported(stores, data, out)
+    """A study run with the defaults: its model is the refit on every row outside the test."""
+    with _exported(tmp_path_factory, migrated_mlflow_db) as made:
+        yield made
+
+
+@pytest.fixture(scope="module")
+def own_weights(
+    tmp_path_factory: pytest.TempPathFactory, migrated_mlflow_db: Path
+) -> Iterator[Exported]:
+    """A study run with --no-refit: its model is the best trial's own."""
+    with _exported(tmp_path_factory, migrated_mlflow_db, "--no-refit") as made:
+        yield made
 
 
 def _study(exported: Exported) -> optuna.Study:
     return optuna.load_study(study_name=STUDY, storage=exported.stores.storage)
 
 
-def test_the_exported_weights_score_the_logged_best_value(exported: Exported) -> None:
-    study = _study(exported)
-    meta = exported.meta
-    assert abs(meta["metric"]["validation"] - study.best_value) <= 1e-6
-    # Independently of the export code: reload the file and replay the study's splits.
+def _parent(exported: Exported):
+    client = MlflowClient(tracking_uri=exported.stores.tracking_uri)
+    experiment = client.get_experiment_by_name(STUDY)
+    return client.search_runs([experiment.experiment_id], "tags.`tune.role` = 'study'")[0]
+
+
+def test_the_export_is_the_runs_refit_and_scores_its_logged_test_value(
+    exported: Exported,
+) -> None:
+    study, meta, parent = _study(exported), exported.meta, _parent(exported)
+    best = study.best_trial
+    assert meta["refit"] is True
+    assert meta["refit_of"] == {"trial": best.number, "rows": REST_ROWS, "cv": 1}
+    assert meta["source_model_uri"] == parent.data.tags["tune.refit_model_uri"]
+    assert meta["metric"]["validation"] is None  # the refit trained on the validation rows
+    assert meta["metric"]["trial_value"] == pytest.approx(best.value)
+    assert (
+        f"refit of trial #{best.number} on {REST_ROWS} rows (validation accuracy" in exported.said
+    )
+    # Independently of the export code: reload the file, replay the refit's rows and
+    # preprocessing (fitted on all 120, not the trials' 90), score the test split.
     model = keras.saving.load_model(exported.out / "model.keras", safe_mode=True)
     data = prepare(str(exported.data), "species", None, int(study.user_attrs["seed"]))
+    fold = refit_fold(data)
+    metric = get_metric("accuracy", "multiclass")
+    value = score(model, fold.splits.x_test, fold.splits.y_test, metric, "multiclass")
+    assert value == pytest.approx(parent.data.metrics["test_accuracy"], abs=1e-6)
+    assert meta["preprocessor"] == json.loads(json.dumps(fold.preprocessor.to_dict()))
+    assert meta["preprocessor"] != json.loads(study.user_attrs["schema"])["preprocessor"]
+
+
+def test_no_refit_ships_the_best_trials_own_weights(own_weights: Exported) -> None:
+    study = _study(own_weights)
+    meta = own_weights.meta
+    assert meta["refit"] is False and meta["refit_of"] is None
+    assert abs(meta["metric"]["validation"] - study.best_value) <= 1e-6
+    # Independently of the export code: reload the file and replay the study's splits.
+    model = keras.saving.load_model(own_weights.out / "model.keras", safe_mode=True)
+    data = prepare(str(own_weights.data), "species", None, int(study.user_attrs["seed"]))
     metric = get_metric("accuracy", "multiclass")
     value = score(model, data.splits.x_val, data.splits.y_val, metric, "multiclass")
     assert abs(value - study.best_value) <= 1e-6
     assert meta["trial"] == study.best_trial.number
     assert meta["source_model_uri"] == study.best_trial.user_attrs["model_uri"]
+    assert meta["preprocessor"] == json.loads(study.user_attrs["schema"])["preprocessor"]
+    assert "tune.refit_model_uri" not in _parent(own_weights).data.tags
+    assert meta["metric"]["test"] == pytest.approx(
+        _parent(own_weights).data.metrics["test_accuracy"], abs=1e-6
+    )
+
+
+def test_a_refit_of_an_earlier_best_is_not_shipped(own_weights: Exported, tmp_path: Path) -> None:
+    """A run with --no-refit that finds a better trial leaves an older run's refit behind."""
+    study = _study(own_weights)
+    other = next(t for t in study.trials if t.number != study.best_trial.number)
+    stale = {"trial": other.number, "rows": REST_ROWS, "cv": 1, "test": 0.0,
+             "model_uri": "models:/m-gone", "run_id": "gone"}  # fmt: skip
+    study.set_user_attr("refit", stale)
+    try:
+        out = tmp_path / "x"
+        assert main(["export", STUDY, "--out", str(out), *own_weights.stores.flags()]) == 0
+        meta = json.loads((out / "tune.json").read_text(encoding="utf-8"))
+        assert meta["trial"] == study.best_trial.number and meta["refit"] is False
+    finally:
+        study.set_user_attr("refit", None)
 
 
 def test_the_test_score_is_in_tune_json_and_the_parent_run(exported: Exported) -> None:
-    client = MlflowClient(tracking_uri=exported.stores.tracking_uri)
-    experiment = client.get_experiment_by_name(STUDY)
-    parent = client.search_runs([experiment.experiment_id], "tags.`tune.role` = 'study'")[0]
     assert exported.meta["metric"]["test"] == pytest.approx(
-        parent.data.metrics["test_accuracy"], abs=1e-6
+        _parent(exported).data.metrics["test_accuracy"], abs=1e-6
     )
 
 
 def test_tune_json_carries_schema_labels_preprocessing_and_versions(exported: Exported) -> None:
     study = _study(exported)
     meta = exported.meta
-    schema = json.loads(study.user_attrs["schema"])
     assert meta["task"] == "multiclass"
     assert meta["classes"] == ["setosa", "versicolor", "virginica"]
     assert meta["inputs"]["site"] == "categorical"
     assert meta["inputs"]["sepal width (cm)"] == "numeric"
-    assert meta["preprocessor"] == schema["preprocessor"]
     assert meta["params"] == study.best_trial.user_attrs["params"]
-    assert meta["refit"] is False
     assert {"python", "keras", "optuna", "mlflow", "numpy"} <= set(meta["versions"])
 
 
