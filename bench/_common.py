@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -118,3 +119,18 @@ def report(title: str, rows: list[tuple[str, Any]]) -> None:
     for name, value in rows:
         shown = f"{value:.4g}" if isinstance(value, float) else str(value)
         print(f"  {name:<{width}}  {shown}")
+
+
+def recorded_cells(results: Path) -> list[dict[str, Any]]:
+    """Every cell a resumable benchmark has appended to its JSON-lines file so far."""
+    if not results.is_file():
+        return []
+    return [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
+
+
+def append_cell(results: Path, cell: dict[str, Any]) -> None:
+    """Record a finished cell (so a rerun skips it) and show it."""
+    results.parent.mkdir(parents=True, exist_ok=True)
+    with results.open("a") as out:
+        out.write(json.dumps(cell) + "\n")
+    print(json.dumps(cell), flush=True)

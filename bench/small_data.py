@@ -18,7 +18,6 @@ and skipped when present, so the run can be split into parts.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import statistics
 import tempfile
@@ -26,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import load_tune, private_stores
+from _common import append_cell, load_tune, private_stores, recorded_cells
 
 from search.run._spec import StudySpec
 
@@ -86,9 +85,7 @@ def _test_rows(dataset: str, data_dir: Path) -> int:
 
 def recorded() -> list[dict[str, Any]]:
     """Every cell recorded so far."""
-    if not RESULTS.is_file():
-        return []
-    return [json.loads(line) for line in RESULTS.read_text().splitlines() if line.strip()]
+    return recorded_cells(RESULTS)
 
 
 def report(cells: list[dict[str, Any]]) -> str:
@@ -169,7 +166,6 @@ def main() -> None:
     args = parser.parse_args()
     if not args.report:
         load_tune()
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
         done = {(c["dataset"], c["seed"], c["mode"]) for c in recorded()}
         with tempfile.TemporaryDirectory() as data_dir:
             for seed in args.seeds:
@@ -178,9 +174,7 @@ def main() -> None:
                         if (dataset, seed, mode) in done:
                             continue
                         cell = run_cell(dataset, seed, mode, args.budget, Path(data_dir))
-                        with RESULTS.open("a") as out:
-                            out.write(json.dumps(cell) + "\n")
-                        print(json.dumps(cell), flush=True)
+                        append_cell(RESULTS, cell)
     REPORT.write_text(_document(report(recorded()), args.budget) + "\n")
     print(REPORT.read_text())
 
