@@ -91,7 +91,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     default=None,
     help="At the end, train the best configuration again on every row outside the test split "
     "and ship that model; --no-refit ships the best trial's own model (one split only: with "
-    "--cv the refit always runs). Default: on.",
+    "--cv the refit always runs). Default: on for classification, off for regression.",
 )
 @click.option(
     "--config",

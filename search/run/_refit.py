@@ -1,17 +1,20 @@
 """The model users get: the study's best configuration, trained once more on every row
 outside the test split, scored once on the test split.
 
-It runs at the end of each `tune run` (with folds always; with one split unless
---no-refit), in the main process after its workers stopped, with the epochs and seed the
-configuration was searched with. On small data the third more training rows matter more
-than the weights of the trial that won (bench/refit.py).
+It runs at the end of each `tune run` (with folds always; with one split as Setup.refits
+says), in the main process after its workers stopped, with the epochs and seed the
+configuration was searched with. On classification the third more training rows mattered
+more than the weights of the trial that won; on regression they did not (bench/refit.md).
 
-A refit has no validation rows left to catch a bad fit (one refit of iris scored 0.83 where its
-trial scored 1.0 on the test split). So where the trial has a model of its own (one split), the
-refit is kept only if it fits the rows outside the test split, which it trained on, at least as
-well as the trial's model does (which trained on three quarters of them); else the trial's
-model stays what users get. The test split plays no part in that choice. The model is logged on that run's parent
-run, and the study remembers the latest refit (`REFIT_ATTR`), which `tune export` ships.
+The model is logged on that run's parent run, and the study remembers the latest refit
+(`REFIT_ATTR`), which `tune export` ships.
+
+A refit has no validation rows left to catch a bad fit (one refit of iris scored 0.83 where
+its trial scored 1.0 on the test split). So where the trial has a model of its own (one
+split), the refit is kept only if it fits the rows outside the test split, which it trained
+on, at least as well as the trial's model does (which trained on three quarters of them);
+else the trial's model is what users get, and an older refit is forgotten. The test split
+plays no part in that choice.
 """
 
 from __future__ import annotations
@@ -82,6 +85,7 @@ def refit_best(
     if own is not None:
         fit = score(model, splits.x_train, splits.y_train, setup.metric, task)
         if not holds(fit, own, setup.metric.direction):
+            study.set_user_attr(REFIT_ATTR, None)  # export ships the trial's model, as said
             return Declined(best.number, len(splits.x_train), fit, own)
     test = score(model, splits.x_test, splits.y_test, setup.metric, task)
     uri = log_model(run_id, model, splits.x_train[:5])

@@ -211,7 +211,7 @@ def finish(study: optuna.Study, setup: Setup, study_run: StudyRun) -> RunResult:
     """
     best, baseline = best_trial(study), find_baseline(study)
     made = None
-    if best is not None and (setup.validation.crossed or setup.spec.refit):
+    if best is not None and setup.refits:
         made = refit_best(study, setup, best, study_run.run_id)
     refit = made if isinstance(made, Refit) else None
     declined = made.note(setup.metric.name) if isinstance(made, Declined) else None

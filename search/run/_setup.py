@@ -69,6 +69,16 @@ class Setup:
         return base.path if base is not None else ""
 
     @property
+    def refits(self) -> bool:
+        """Whether the run ends with a refit: always with folds; else as --refit says, by
+        default for classification only (on regression it scored worse, bench/refit.md)."""
+        if self.validation.crossed:
+            return True
+        if self.spec.refit is not None:
+            return self.spec.refit
+        return self.data.problem.task != "regression"
+
+    @property
     def notes(self) -> tuple[str, ...]:
         """What the user is told before the trials: the data's, the config's and the folds'."""
         config = self.spec.space_config

@@ -52,8 +52,8 @@ class StudySpec:
     max_failures: int = 10
     cv: int | str = 1
     # At the end of a run, train the best configuration again on every row outside the test
-    # split; that refit is the model users get (bench/refit.py). With folds it always runs.
-    refit: bool = True
+    # split; that refit is the model users get. None: for classification only (Setup.refits).
+    refit: bool | None = None
     # Optuna's heartbeat: a worker silent for `grace_period` seconds is taken for dead and
     # its trial retried once. Short values let a fail-over test take seconds.
     heartbeat_interval: int = HEARTBEAT_INTERVAL
@@ -185,8 +185,8 @@ def _study_values(table: Mapping[str, Any]) -> dict[str, Any]:
 def _check_type(key: str, value: Any, annotation: str) -> None:
     if annotation == "int | str":  # cv: a number of folds or "auto", checked by the spec
         ok = isinstance(value, int | str) and not isinstance(value, bool)
-    elif annotation == "bool" or isinstance(value, bool):
-        ok = annotation == "bool" and isinstance(value, bool)
+    elif annotation in ("bool", "bool | None") or isinstance(value, bool):
+        ok = annotation.startswith("bool") and isinstance(value, bool)
     elif "int" in annotation and "float" not in annotation:
         ok = isinstance(value, int)
     elif "float" in annotation:

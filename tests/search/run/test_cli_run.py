@@ -163,3 +163,15 @@ def test_the_cnn_space_searches_convolutions_over_an_image_folder(tune, stores, 
     tune("export", "digits", "--out", str(tmp_path / "export"), "--refit", *stores.flags())
     out = tune("predict", str(tmp_path / "export"), "--data", str(folder)).out
     assert len(pd.read_csv(io.StringIO(out))) == 90
+
+
+def test_regression_ships_the_best_trials_model_unless_refit_is_asked(tune, stores) -> None:
+    run = ("run", "--data", "diabetes", "--trials", "2", "--max-epochs", "2", "--quiet",
+           "--no-report", *stores.flags())  # fmt: skip
+    out = tune(*run).out
+    assert "Test rmse of the best model: " in out and "refit" not in out
+
+    out = tune(*run, "--refit").out
+
+    # The refit runs; its guard may keep the trial's model instead, and says so.
+    assert "Test rmse of the refit model (trial #" in out or "was not kept" in out

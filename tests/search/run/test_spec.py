@@ -64,8 +64,8 @@ def test_flags_win_over_the_file(tmp_path: Path) -> None:
     assert (spec.data, spec.trials, spec.seed) == ("wine", 3, 1)
 
 
-def test_refit_is_on_unless_the_file_or_the_flag_turns_it_off(tmp_path: Path) -> None:
-    assert StudySpec().refit is True
+def test_refit_is_left_to_the_task_unless_the_file_or_the_flag_says(tmp_path: Path) -> None:
+    assert StudySpec().refit is None
     path = _toml(tmp_path, "[study]\nrefit = false\n")
     assert build_spec({}, path).refit is False
     assert build_spec({"refit": True}, path).refit is True
@@ -110,7 +110,7 @@ def test_unknown_space_keys_list_the_valid_ones(tmp_path: Path) -> None:
         ("timeout = nan", "timeout must be of type float | None, but got timeout=nan."),
         ('timeout = "1h"', "timeout must be of type float | None, but got timeout='1h'."),
         ("max_epochs = 1.0", "max_epochs must be of type int | None, but got max_epochs=1.0."),
-        ('refit = "no"', "refit must be of type bool, but got refit='no'."),
+        ('refit = "no"', "refit must be of type bool | None, but got refit='no'."),
     ],
 )
 def test_wrong_types_are_named(tmp_path: Path, line: str, expected: str) -> None:
