@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -193,10 +194,30 @@ def _dropped_after(admin_url: str, names: list[str]) -> Iterator[Any]:
     finally:
         with engine.connect() as connection:
             for name in names:
-                connection.execute(
-                    sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                )
+                _drop(connection, name)
         engine.dispose()
+
+
+DROP_ATTEMPTS = 20
+
+
+def _drop(connection: Any, name: str) -> None:
+    """Drop a test database. FORCE ends the test's own sessions, but the test role may not end
+    an autovacuum worker (a superuser's) busy on the fresh database: CI's teardown failed so
+    once. That worker finishes in moments, so the drop is tried again."""
+    import sqlalchemy
+
+    for attempt in range(DROP_ATTEMPTS):
+        try:
+            connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except sqlalchemy.exc.ProgrammingError as exc:
+            if (
+                "InsufficientPrivilege" not in type(exc.orig).__name__
+                or attempt == DROP_ATTEMPTS - 1
+            ):
+                raise
+            time.sleep(0.25)
 
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
