@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import optuna
@@ -232,8 +232,7 @@ def finish(study: optuna.Study, setup: Setup, study_run: StudyRun) -> RunResult:
     if declined:
         tags["tune.refit_declined"] = declined
     study_run.finish(metrics, params, tags)
-    result = _result(study, setup, study_run, best, baseline, test_score, refit)
-    return replace(result, refit_declined=declined)
+    return _result(study, setup, study_run, best, baseline, test_score, refit, declined)
 
 
 def _outcome_tags(best: FrozenTrial | None, refit: Refit | None) -> dict[str, Any]:
@@ -263,6 +262,7 @@ def _result(
     baseline: FrozenTrial | None,
     test_score: float | None,
     refit: Refit | None = None,
+    declined: str | None = None,
 ) -> RunResult:
     states: dict[str, int] = {}
     for trial in study.get_trials(deepcopy=False):
@@ -283,6 +283,7 @@ def _result(
         test_score=test_score,
         validation=setup.validation.describe(),
         refit=refit.to_dict() if refit else None,
+        refit_declined=declined,
         notes=setup.data.notes,
     )
 

@@ -61,11 +61,11 @@ def choose(
     refit: bool,
 ) -> Shipment:
     """The shipment for a study: the refit its last `tune run` logged for its best trial,
-    else (`--no-refit`) the best trial's own model; `refit` retrains now instead."""
+    else the best trial's own model; `refit` retrains now instead."""
     crossed = int(study.user_attrs.get("cv", 1)) > 1
     made = study.user_attrs.get(REFIT_ATTR)
     if crossed or (not refit and made and made["trial"] == best.number):
-        return _logged_refit(study, data, tracking_uri)
+        return _logged_refit(study, made, data, tracking_uri)
     if refit:
         model = retrain(study, best, data, metric)
         rows = len(data.splits.x_train) + len(data.splits.x_val)
@@ -77,8 +77,9 @@ def choose(
     return Shipment(model, best, uri, data.splits, data.preprocessor, "validation", logged)
 
 
-def _logged_refit(study: optuna.Study, data: PreparedData, tracking_uri: str) -> Shipment:
-    made = study.user_attrs.get(REFIT_ATTR)
+def _logged_refit(
+    study: optuna.Study, made: dict[str, Any] | None, data: PreparedData, tracking_uri: str
+) -> Shipment:
     if not made:
         raise TuneError(
             f"study '{study.study_name}' has no refit model yet: it is made at the end of "
