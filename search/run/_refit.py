@@ -4,7 +4,9 @@ outside the test split, scored once on the test split.
 It runs at the end of each `tune run` (with folds always; with one split as Setup.refits
 says), in the main process after its workers stopped, with the epochs and seed the
 configuration was searched with. On classification the third more training rows mattered
-more than the weights of the trial that won; on regression they did not (bench/refit.md).
+more than the weights of the trial that won; on regression they did not (bench/refit.md):
+the rows help there too, but the trial's weights are a draw chosen for scoring best, which a
+fresh draw does not repeat (bench/refit_draws.md).
 
 The model is logged on that run's parent run, and the study remembers the latest refit
 (`REFIT_ATTR`), which `tune export` ships.
