@@ -86,6 +86,37 @@ def test_report_names_a_failure_and_a_contender_that_never_reached_the_target(
     assert (tmp_path / "compare" / "wine.png").is_file()
 
 
+def test_scorecard_counts_the_targets_and_names_what_no_contender_could_reach() -> None:
+    assert summary.scorecard(CELLS, ["wine"]) == [
+        "- Holdout score at least the best KerasTuner's: 1 of 1 datasets (target 5 of 6): wine.",
+        "- Time to target at most a third of the best KerasTuner's: 0 of 1 (target 4 of 6): none.",
+    ]
+    # KerasTuner's first model is its final one, at 9 s: a third of it, 3 s, comes before
+    # the soonest first model of all (6 s), so no contender could have met that target.
+    quick = [
+        cell("tune", [[6.0, 0.9], [20.0, 0.97]]),
+        cell("kt-random", [[9.0, 0.97]]),
+    ]
+    comparison = summary.versus(quick, "wine", "tune")
+    assert comparison is not None and comparison.out_of_reach
+    assert comparison.ratio == pytest.approx(20.0 / 9.0)
+    assert summary.scorecard(quick, ["wine"])[2].endswith(
+        "wine (3.0 s against a first model at 6.0 s)."
+    )
+
+
+def test_a_seed_that_never_reached_the_target_keeps_the_time_target_unmet() -> None:
+    two_seeds = [
+        cell("tune", [[5.0, 0.97]]),
+        cell("kt-random", [[60.0, 0.97]]),
+        cell("tune", [[5.0, 0.90]], seed=1),
+        cell("kt-random", [[60.0, 0.97]], seed=1),
+    ]
+    comparison = summary.versus(two_seeds, "wine", "tune")
+    assert comparison is not None and (comparison.reached, comparison.seeds) == (1, 2)
+    assert "0 of 1" in summary.scorecard(two_seeds, ["wine"])[1]
+
+
 @pytest.mark.parametrize("missing", ["keras_tuner", "optuna_integration"])
 def test_without_the_bench_extra_one_line_names_it(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], missing: str

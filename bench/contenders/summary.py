@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import platform
 import statistics
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -127,33 +128,114 @@ def reached(cells: list[Cell], contender: str) -> list[float | None]:
     return times
 
 
+@dataclass(frozen=True)
+class Versus:
+    """One of tune's contenders against the best KerasTuner contender on one dataset, as
+    means over the seeds both ran."""
+
+    dataset: str
+    contender: str
+    kerastuners: str
+    mine: float
+    theirs: float
+    verdict: str
+    mine_s: float | None  # mean time to target over the seeds that reached it
+    theirs_s: float  # when the best KerasTuner contender reached its own final score
+    reached: int
+    seeds: int
+    first_model_s: float  # the soonest any contender had a scored model (mean over seeds)
+
+    @property
+    def ratio(self) -> float | None:
+        """Time to target as a fraction of the best KerasTuner's; None if never reached."""
+        return None if self.mine_s is None else self.mine_s / self.theirs_s
+
+    @property
+    def out_of_reach(self) -> bool:
+        """A third of KerasTuner's time falls before any contender had a model at all."""
+        return self.theirs_s / 3 < self.first_model_s
+
+
+def versus(every: list[Cell], dataset: str, contender: str) -> Versus | None:
+    """The comparison of `contender` on `dataset`; None where either side has no score."""
+    cells = [c for c in every if c["dataset"] == dataset]
+    seeds = sorted({c["seed"] for c in cells})
+    bests = [b for s in seeds if (b := best_kerastuner(cells, dataset, s)) is not None]
+    mine = [f for c in cells if c["contender"] == contender and (f := final(c)) is not None]
+    if not mine or not bests:
+        return None
+    metric, rows = cells[0]["metric"], cells[0]["holdout_rows"]
+    theirs = statistics.fmean(final(b) or 0.0 for b in bests)
+    mean_mine = statistics.fmean(mine)
+    times = [t for t in reached(cells, contender) if t is not None]
+    firsts = [
+        min(c["curve"][0][0] for c in cells if c["seed"] == s and final(c) is not None)
+        for s in seeds
+    ]
+    return Versus(
+        dataset=dataset,
+        contender=contender,
+        kerastuners=", ".join(sorted({b["contender"] for b in bests})),
+        mine=mean_mine,
+        theirs=theirs,
+        verdict=verdict(mean_mine, theirs, metric, rows),
+        mine_s=statistics.fmean(times) if times else None,
+        theirs_s=statistics.fmean(
+            time_to_target(b["curve"], final(b) or 0.0, metric) or 0.0 for b in bests
+        ),
+        reached=len(times),
+        seeds=len(mine),
+        first_model_s=statistics.fmean(firsts),
+    )
+
+
 def headline(every: list[Cell], datasets: list[str], contender: str) -> list[str]:
     """A contender of tune's against the best KerasTuner contender, dataset by dataset."""
     lines = []
     for dataset in datasets:
-        cells = [c for c in every if c["dataset"] == dataset]
-        seeds = sorted({c["seed"] for c in cells})
-        bests = [b for s in seeds if (b := best_kerastuner(cells, dataset, s)) is not None]
-        mine = [f for c in cells if c["contender"] == contender and (f := final(c)) is not None]
-        if not mine or not bests:
+        v = versus(every, dataset, contender)
+        if v is None:
             continue
-        metric, rows = cells[0]["metric"], cells[0]["holdout_rows"]
-        theirs = statistics.fmean(final(b) or 0.0 for b in bests)
-        tune_times = [t for t in reached(cells, contender) if t is not None]
-        kt_times = [time_to_target(b["curve"], final(b) or 0.0, metric) or 0.0 for b in bests]
-        names = ", ".join(sorted({b["contender"] for b in bests}))
         timing = "never reached it"
-        if tune_times:
-            ratio = statistics.fmean(tune_times) / statistics.fmean(kt_times)
+        if v.mine_s is not None:
             timing = (
-                f"reached it after {statistics.fmean(tune_times):.0f} s against "
-                f"{statistics.fmean(kt_times):.0f} s ({ratio:.2f}x the time; "
-                f"{len(tune_times)} of {len(mine)} seeds)"
+                f"reached it after {v.mine_s:.0f} s against {v.theirs_s:.0f} s "
+                f"({v.ratio:.2f}x the time; {v.reached} of {v.seeds} seeds)"
             )
         lines.append(
-            f"- {dataset}: {contender} {statistics.fmean(mine):.4f} against the best "
-            f"KerasTuner's ({names}) {theirs:.4f}, a "
-            f"{verdict(statistics.fmean(mine), theirs, metric, rows)}; {contender} {timing}."
+            f"- {dataset}: {contender} {v.mine:.4f} against the best KerasTuner's "
+            f"({v.kerastuners}) {v.theirs:.4f}, a {v.verdict}; {contender} {timing}."
+        )
+    return lines
+
+
+def scorecard(every: list[Cell], datasets: list[str], contender: str = "tune") -> list[str]:
+    """The two targets compare.py measures, counted over the datasets, with the datasets
+    where a third of KerasTuner's time came before any contender had a first model."""
+    compared = [v for d in datasets if (v := versus(every, d, contender)) is not None]
+    held = [v.dataset for v in compared if v.verdict != "loss"]
+    # A seed that never reached the target is no third of anything: every seed must reach it.
+    fast = [
+        v.dataset
+        for v in compared
+        if v.ratio is not None and v.ratio <= 1 / 3 and v.reached == v.seeds
+    ]
+    unreachable = [
+        f"{v.dataset} ({v.theirs_s / 3:.1f} s against a first model at {v.first_model_s:.1f} s)"
+        for v in compared
+        if v.dataset not in fast and v.out_of_reach
+    ]
+    lines = [
+        f"- Holdout score at least the best KerasTuner's: {len(held)} of {len(compared)} "
+        f"datasets (target 5 of 6): {', '.join(held) or 'none'}.",
+        f"- Time to target at most a third of the best KerasTuner's: {len(fast)} of "
+        f"{len(compared)} (target 4 of 6): {', '.join(fast) or 'none'}.",
+    ]
+    if unreachable:
+        lines.append(
+            "- Out of every contender's reach, KerasTuner's included: a third of the best "
+            "KerasTuner's time to its own final score fell before the soonest any contender "
+            f"had scored a first model (mean over seeds): {'; '.join(unreachable)}."
         )
     return lines
 
@@ -228,8 +310,8 @@ PREAMBLE = (
     "(complete and pruned trials, times folds) per minute of wall time since launch. Peak "
     "RSS: the contender's process tree, sampled twice a second.\n\n"
     "The machine is shared with other work, so timings are noisy (the same trial's `fit` "
-    "varies by up to 25 % from run to run here); only one seed makes every score a single "
-    "draw. The full run, 6 datasets, 3 seeds and 120 s each (hours; resumable): "
+    "varies by up to 25 % from run to run here), and two or three seeds make every mean a "
+    "small sample (the seeds column says how many each row has). The full run, 6 datasets, 3 seeds and 120 s each (hours; resumable): "
     "`python bench/compare.py`."
 )
 
@@ -249,17 +331,30 @@ OTHER_TARGETS = (
     "start-up included): met, 1.58x and 1.51x in two runs (24.7 and 24.8 s against 39.1 and "
     "37.5 s; the code before, 0.94x and 1.23x), with "
     "`--workers 1` no slower than before (`bench/workers.py --against 1d89088`).\n"
-    "- The full budget (120 s, 6 datasets) has run for seed 0 only; seeds 1 and 2 remain "
-    "(`python bench/compare.py` resumes). The tune and tune-w2 cells were rerun after a "
-    "classification run began to end with a refit on every row outside its test split "
-    "(bench/refit.md); the other contenders' cells are from the run before. On that seed, "
-    "tune's holdout score is at least the best KerasTuner's on 4 of 6 datasets (target 5; "
-    "wins on diabetes, hard_classes and outliers, a tie on wine; behind on breast_cancer by "
-    "2 holdout rows and on digits by 3), and it reaches the target in at most a third of "
-    "the time on 2 of 6 (breast_cancer, outliers; target 4). On breast_cancer tune's "
-    "best-so-far model scored 0.9737 on the holdout after 7 s, and the trials that later "
-    "won on its validation split scored less: with one split of 91 rows, the search "
-    "overfits its own validation."
+    "- The full budget (120 s) has run for seeds 0 and 1 on all six datasets and for seed 2 "
+    "on the first three in compare.py's order (breast_cancer, digits, wine); seed 2 of the "
+    "other three remains (`python bench/compare.py` resumes). The tune and tune-w2 cells of "
+    "seed 0 were rerun after a classification run began to end with a refit on every row "
+    "outside its test split (bench/refit.md); every other cell of seed 0 is from the run "
+    "before, and seeds 1 and 2 ran whole on one commit.\n"
+    "- Why the holdout target is missed: the differences are a few holdout rows and change "
+    "sign from seed to seed (digits: 3 rows behind on seed 0, 3 ahead on seed 1; "
+    "hard_classes and diabetes: ahead on seed 0, behind on seed 1). Where tune is behind, "
+    "its first model, the textbook baseline, often scored as well on the holdout as "
+    "anything it found later (breast_cancer: 0.9737, 0.9737 and 0.9912 on seeds 0-2, against "
+    "0.9561, 0.9649 and 0.9737 for its final model; diabetes on seed 1: 55.2 RMSE after "
+    "14 s, against 61.6 for the final model), and the trials that later won "
+    "on tune's validation split scored less. tune ranks up to four times as many trials as "
+    "KerasTuner's random search, on a validation split of the same size (20 % of the pool); "
+    "the more "
+    "candidates one noisy split ranks, the more of the winner's lead is luck. Cross-"
+    "validated trials (`--cv`) measure that better but did not win at equal wall time "
+    "(bench/small_data.md).\n"
+    "- Why the time target is missed: where KerasTuner's first model already scores its "
+    "final score (wine on seeds 0 and 1, diabetes and breast_cancer on seed 1), a third of "
+    "its time comes before any contender has a model at all (the headline names the "
+    "datasets where that holds for the mean over seeds); elsewhere the time to target "
+    "follows the holdout scores above."
 )
 
 
@@ -275,6 +370,10 @@ def write_report(every: list[Cell], folder: Path, results: Path) -> str:
         PREAMBLE,
         "",
         "## Headline",
+        "",
+        f"tune, {len(datasets)} datasets, means over seeds:",
+        "",
+        *scorecard(every, datasets),
         "",
         *headline(every, datasets, "tune"),
         *headline(every, datasets, "tune-w2"),
