@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -134,3 +134,19 @@ def append_cell(results: Path, cell: dict[str, Any]) -> None:
     with results.open("a") as out:
         out.write(json.dumps(cell) + "\n")
     print(json.dumps(cell), flush=True)
+
+
+def run_missing(
+    results: Path,
+    keys: list[tuple[Any, ...]],
+    fields: tuple[str, ...],
+    run: Callable[..., dict[str, Any]],
+) -> None:
+    """Run, in `keys`' order, every cell whose key (its `fields`) `results` does not hold
+    yet; `run` gets the key's values and a scratch folder shared by the whole run."""
+    load_tune()
+    done = {tuple(cell[f] for f in fields) for cell in recorded_cells(results)}
+    with tempfile.TemporaryDirectory() as folder:
+        for key in keys:
+            if key not in done:
+                append_cell(results, run(*key, Path(folder)))

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import optuna
-from _common import append_cell, load_tune, private_stores, recorded_cells
+from _common import private_stores, recorded_cells, run_missing
 from contenders.datasets import TASKS, _arrays
 from small_data import noisy_csv
 
@@ -197,21 +196,21 @@ def study_arguments(doc: str | None, datasets: tuple[str, ...]) -> argparse.Name
     return parser.parse_args()
 
 
-def run_missing(results: Path, args: argparse.Namespace, run: CellRunner) -> None:
-    """Run every (dataset, seed) cell `results` does not hold yet, seed by seed."""
-    load_tune()
-    done = {(c["dataset"], c["seed"]) for c in recorded_cells(results)}
-    with tempfile.TemporaryDirectory() as folder:
-        for seed in args.seeds:
-            for dataset in args.datasets:
-                if (dataset, seed) not in done:
-                    append_cell(results, run(dataset, seed, args.budget, Path(folder)))
+def run_studies(results: Path, args: argparse.Namespace, run: CellRunner) -> None:
+    """Run every (dataset, seed) cell of `args` that `results` does not hold yet, seed by seed."""
+    keys = [(dataset, seed) for seed in args.seeds for dataset in args.datasets]
+    run_missing(
+        results,
+        keys,
+        ("dataset", "seed"),
+        lambda dataset, seed, folder: run(dataset, seed, args.budget, folder),
+    )
 
 
 def main() -> None:
     args = study_arguments(__doc__, DATASETS)
     if not args.report:
-        run_missing(RESULTS, args, run_cell)
+        run_studies(RESULTS, args, run_cell)
     REPORT.write_text(_document(report(recorded()), args.budget) + "\n")
     print(REPORT.read_text())
 

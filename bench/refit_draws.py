@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from _common import recorded_cells
-from refit import Searched, run_missing, searched, study_arguments
+from refit import Searched, run_studies, searched, study_arguments
 
 if TYPE_CHECKING:
     import keras
@@ -114,7 +114,7 @@ def report(cells: list[dict[str, Any]]) -> str:
 def main() -> None:
     args = study_arguments(__doc__, DEFAULT_DATASETS)
     if not args.report:
-        run_missing(RESULTS, args, run_cell)
+        run_studies(RESULTS, args, run_cell)
     REPORT.write_text(_document(report(recorded_cells(RESULTS)), args.budget) + "\n")
     print(REPORT.read_text())
 

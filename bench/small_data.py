@@ -20,12 +20,11 @@ from __future__ import annotations
 import argparse
 import math
 import statistics
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from _common import append_cell, load_tune, private_stores, recorded_cells
+from _common import private_stores, recorded_cells, run_missing
 
 from search.run._spec import StudySpec
 
@@ -165,16 +164,14 @@ def main() -> None:
     parser.add_argument("--report", action="store_true", help="only write the report")
     args = parser.parse_args()
     if not args.report:
-        load_tune()
-        done = {(c["dataset"], c["seed"], c["mode"]) for c in recorded()}
-        with tempfile.TemporaryDirectory() as data_dir:
-            for seed in args.seeds:
-                for dataset in args.datasets:
-                    for mode in MODES:  # interleaved: both modes see the same machine load
-                        if (dataset, seed, mode) in done:
-                            continue
-                        cell = run_cell(dataset, seed, mode, args.budget, Path(data_dir))
-                        append_cell(RESULTS, cell)
+        # Interleaved: both modes of a dataset and seed see the same machine load.
+        keys = [(d, s, mode) for s in args.seeds for d in args.datasets for mode in MODES]
+        run_missing(
+            RESULTS,
+            keys,
+            ("dataset", "seed", "mode"),
+            lambda dataset, seed, mode, folder: run_cell(dataset, seed, mode, args.budget, folder),
+        )
     REPORT.write_text(_document(report(recorded()), args.budget) + "\n")
     print(REPORT.read_text())
 

@@ -105,6 +105,12 @@ def test_scorecard_counts_the_targets_and_names_what_no_contender_could_reach() 
     )
 
 
+def test_a_seed_whose_every_cell_failed_leaves_the_first_model_time_to_the_others() -> None:
+    cells = [*CELLS, cell("tune", [], seed=1, status="failed", reason="exit 1: boom")]
+    comparison = summary.versus(cells, "wine", "tune")
+    assert comparison is not None and comparison.first_model_s == 12.0
+
+
 def test_a_seed_that_never_reached_the_target_keeps_the_time_target_unmet() -> None:
     two_seeds = [
         cell("tune", [[5.0, 0.97]]),

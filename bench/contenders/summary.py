@@ -6,6 +6,7 @@ arithmetic (targets, time to target, spreads) is tested without running anything
 
 from __future__ import annotations
 
+import math
 import platform
 import statistics
 from dataclasses import dataclass
@@ -168,10 +169,11 @@ def versus(every: list[Cell], dataset: str, contender: str) -> Versus | None:
     theirs = statistics.fmean(final(b) or 0.0 for b in bests)
     mean_mine = statistics.fmean(mine)
     times = [t for t in reached(cells, contender) if t is not None]
-    firsts = [
-        min(c["curve"][0][0] for c in cells if c["seed"] == s and final(c) is not None)
-        for s in seeds
-    ]
+    # A seed whose every cell failed has no first model to count.
+    firsts: dict[int, float] = {}
+    for c in cells:
+        if final(c) is not None:
+            firsts[c["seed"]] = min(c["curve"][0][0], firsts.get(c["seed"], math.inf))
     return Versus(
         dataset=dataset,
         contender=contender,
@@ -185,7 +187,7 @@ def versus(every: list[Cell], dataset: str, contender: str) -> Versus | None:
         ),
         reached=len(times),
         seeds=len(mine),
-        first_model_s=statistics.fmean(firsts),
+        first_model_s=statistics.fmean(firsts.values()),
     )
 
 
