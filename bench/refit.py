@@ -10,10 +10,11 @@ guard in search/run/_refit.py declined it for the trial's own). The models come 
 same study, so the comparison is paired and machine load cannot favour either.
 
 Datasets: the six of bench/compare.py, plus iris and the noisy synthetic task of
-bench/small_data.py, which compare.py does not use (a default must hold beyond the six).
+bench/small_data.py and Friedman's #1 regression (scikit-learn's make_friedman1), which
+compare.py does not use (a default must hold beyond the six).
 Cells are appended to a JSON-lines file as they finish and skipped when present.
 
-    python bench/refit.py                      # everything (8 datasets x 3 seeds)
+    python bench/refit.py                      # everything (9 datasets x 3 seeds)
     python bench/refit.py --seeds 0            # a part; rerun to continue
     python bench/refit.py --report             # bench/refit.md from what is recorded
 """
@@ -46,7 +47,7 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "refit.jsonl"
 REPORT = HERE / "refit.md"
 BUILT_IN = ("breast_cancer", "digits", "wine", "diabetes", "iris")
-DATASETS = (*TASKS, "iris", "noisy")
+DATASETS = (*TASKS, "iris", "noisy", "friedman")
 SEEDS = (0, 1, 2)
 
 
@@ -58,12 +59,19 @@ def data_source(dataset: str, folder: Path) -> str:
         return noisy_csv(folder)
     import pandas as pd
 
-    x, y = _arrays(dataset)
+    x, y = _friedman() if dataset == "friedman" else _arrays(dataset)
     path = folder / f"{dataset}.csv"
     pd.DataFrame(x, columns=[f"x{i}" for i in range(x.shape[1])]).assign(y=y).to_csv(
         path, index=False
     )
     return str(path)
+
+
+def _friedman() -> tuple[Any, Any]:
+    """Friedman's #1 regression: 500 rows, 10 features of which 5 matter, noise sd 1."""
+    from sklearn.datasets import make_friedman1
+
+    return make_friedman1(n_samples=500, n_features=10, noise=1.0, random_state=11)
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,7 @@ class Searched:
     prepared: PreparedData
     metric: Metric
     builder: str
+    tracking_uri: str
 
     def test_score(self, model: keras.Model, splits: Splits) -> float:
         """The model's score on the test split of `splits` (the study's, or a refit fold's)."""
@@ -106,7 +115,7 @@ def searched(dataset: str, seed: int, budget: float, folder: Path) -> Iterator[S
         prepared = replay_data(study)
         metric = get_metric(str(study.user_attrs["metric"]), prepared.problem.task)
         builder = get_space(str(study.user_attrs["space"])).builder
-        yield Searched(result, study, study.best_trial, prepared, metric, builder)
+        yield Searched(result, study, study.best_trial, prepared, metric, builder, tracking)
 
 
 def run_cell(dataset: str, seed: int, budget: float, folder: Path) -> dict[str, Any]:
@@ -131,11 +140,6 @@ def run_cell(dataset: str, seed: int, budget: float, folder: Path) -> dict[str, 
         "test_rows": len(splits.x_test),
         "higher_is_better": found.metric.direction == "maximize",
     }  # fmt: skip
-
-
-def recorded() -> list[dict[str, Any]]:
-    """Every cell recorded so far."""
-    return recorded_cells(RESULTS)
 
 
 def report(cells: list[dict[str, Any]]) -> str:
@@ -207,15 +211,28 @@ def run_studies(results: Path, args: argparse.Namespace, run: CellRunner) -> Non
     )
 
 
-def main() -> None:
-    args = study_arguments(__doc__, DATASETS)
+def study_main(
+    doc: str | None,
+    datasets: tuple[str, ...],
+    results: Path,
+    page: Path,
+    run: CellRunner,
+    document: Callable[[list[dict[str, Any]], float], str],
+) -> None:
+    """A study benchmark's command line: run the cells `results` lacks (unless --report),
+    then write `page`, the `document` of every recorded cell."""
+    args = study_arguments(doc, datasets)
     if not args.report:
-        run_studies(RESULTS, args, run_cell)
-    REPORT.write_text(_document(report(recorded()), args.budget) + "\n")
-    print(REPORT.read_text())
+        run_studies(results, args, run)
+    page.write_text(document(recorded_cells(results), args.budget) + "\n")
+    print(page.read_text())
 
 
-def _document(table: str, budget: float) -> str:
+def main() -> None:
+    study_main(__doc__, DATASETS, RESULTS, REPORT, run_cell, _document)
+
+
+def _document(cells: list[dict[str, Any]], budget: float) -> str:
     return (
         "# One split: the best trial's own model against a refit on train+validation\n\n"
         f"Written by `python bench/refit.py` (budget {budget:.0f} s per `tune run --refit`, "
@@ -227,7 +244,7 @@ def _document(table: str, budget: float) -> str:
         "every seed. Not because of the extra rows: bench/refit_draws.md trains the same "
         "configurations with other seeds, and there the rows helped on regression too; the "
         "best trial's model is a draw chosen for scoring best, and a refit is a fresh one.\n\n"
-        + table
+        + report(cells)
     )
 
 

@@ -28,11 +28,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from _common import recorded_cells
-from refit import Searched, run_studies, searched, study_arguments
+from refit import searched, study_main
 
 if TYPE_CHECKING:
     import keras
+    from optuna.trial import FrozenTrial
 
     from objectives import Splits
     from spaces import Problem
@@ -46,14 +46,17 @@ DRAWS = 3
 DRAW_SEED = 10_000
 
 
-def draw(found: Searched, splits: Splits, problem: Problem, seed: int) -> keras.Model:
-    """The best trial's configuration trained on `splits` (not validated) with `seed`."""
+def draw(
+    trial: FrozenTrial, builder: str, splits: Splits, problem: Problem, seed: int
+) -> keras.Model:
+    """A trial's configuration (of family `builder`) trained on `splits`, not validated,
+    with `seed`; with the trial's own seed and rows it gives back the trial's model."""
     from objectives import build_model, fresh_session, train_model
     from search.stores._lookup import real_params
 
-    params = real_params(found.best)
+    params = real_params(trial)
     fresh_session(seed)
-    model = build_model(params, problem, family=found.builder)
+    model = build_model(params, problem, family=builder)
     # Validation would not change the weights; it would only cost time.
     train_model(model, replace(splits, x_val=splits.x_val[:0], y_val=splits.y_val[:0]), params)
     return model
@@ -77,13 +80,13 @@ def run_cell(dataset: str, seed: int, budget: float, folder: Path) -> dict[str, 
                 load_logged(found.best.user_attrs[MODEL_URI_ATTR]), own_splits
             ),
             "replay": found.test_score(
-                draw(found, own_splits, problem, seed + found.best.number), own_splits
+                draw(found.best, found.builder, own_splits, problem, seed + found.best.number), own_splits
             ),
             "redraws": [
-                found.test_score(draw(found, own_splits, problem, s), own_splits) for s in seeds
+                found.test_score(draw(found.best, found.builder, own_splits, problem, s), own_splits) for s in seeds
             ],
             "refit_draws": [
-                found.test_score(draw(found, fold.splits, fold.problem, s), fold.splits)
+                found.test_score(draw(found.best, found.builder, fold.splits, fold.problem, s), fold.splits)
                 for s in seeds
             ],
         }  # fmt: skip
@@ -112,21 +115,17 @@ def report(cells: list[dict[str, Any]]) -> str:
 
 
 def main() -> None:
-    args = study_arguments(__doc__, DEFAULT_DATASETS)
-    if not args.report:
-        run_studies(RESULTS, args, run_cell)
-    REPORT.write_text(_document(report(recorded_cells(RESULTS)), args.budget) + "\n")
-    print(REPORT.read_text())
+    study_main(__doc__, DEFAULT_DATASETS, RESULTS, REPORT, run_cell, _document)
 
 
-def _document(table: str, budget: float) -> str:
+def _document(cells: list[dict[str, Any]], budget: float) -> str:
     return (
         "# A refit's draw against the trial's draw\n\n"
         f"Written by `python bench/refit_draws.py` (budget {budget:.0f} s per study, 2-core "
         f"machine). Test-split scores, means over seeds; redraws and refit draws are means of "
         f"{DRAWS} seeds each. Selection: the trial's model minus the mean redraw; rows: the "
         "mean refit draw minus the mean redraw; both signed so that positive is better (for "
-        "RMSE, lower). See the module's docstring for what each column trains.\n\n" + table
+        "RMSE, lower). See the module's docstring for what each column trains.\n\n" + report(cells)
     )
 
 
