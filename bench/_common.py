@@ -121,6 +121,17 @@ def report(title: str, rows: list[tuple[str, Any]]) -> None:
         print(f"  {name:<{width}}  {shown}")
 
 
+def tally(gains: list[float], tie: float) -> str:
+    """ "ahead / level / behind": how many `gains` (signed so that + is better) exceed `tie`,
+    are within it, or fall below -`tie`."""
+    counts = (
+        sum(g > tie for g in gains),
+        sum(abs(g) <= tie for g in gains),
+        sum(g < -tie for g in gains),
+    )
+    return " / ".join(map(str, counts))
+
+
 def recorded_cells(results: Path) -> list[dict[str, Any]]:
     """Every cell a resumable benchmark has appended to its JSON-lines file so far."""
     if not results.is_file():

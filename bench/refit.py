@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import optuna
-from _common import private_stores, recorded_cells, run_missing
+from _common import private_stores, recorded_cells, run_missing, tally
 from contenders.datasets import TASKS, _arrays
 from small_data import noisy_csv
 
@@ -156,11 +156,6 @@ def report(cells: list[dict[str, Any]]) -> str:
         sign = 1.0 if rows[0]["higher_is_better"] else -1.0
         tie = 1 / rows[0]["test_rows"] if rows[0]["higher_is_better"] else 0.0
         diffs = [sign * (c["refit"] - c["best_trial"]) for c in rows]
-        counts = (
-            sum(d > tie / 2 for d in diffs),
-            sum(abs(d) <= tie / 2 for d in diffs),
-            sum(d < -tie / 2 for d in diffs),
-        )
         own = statistics.fmean(c["best_trial"] for c in rows)
         for key in held:
             if all(key in c for c in rows):
@@ -176,7 +171,7 @@ def report(cells: list[dict[str, Any]]) -> str:
             f"| {dataset} | {rows[0]['metric']} | {len(rows)} | "
             f"{statistics.fmean(c['trials'] for c in rows):.0f} | {own:.4f} | "
             f"{statistics.fmean(c['refit'] for c in rows):.4f} | "
-            f"{' / '.join(map(str, counts))} | {shipped_text} | "
+            f"{tally(diffs, tie / 2)} | {shipped_text} | "
             f"{statistics.median(c['refit_s'] for c in rows):.1f} |"
         )
     lines += [

@@ -39,7 +39,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from _common import child_metric
+from _common import child_metric, tally
 from refit import DATASETS, searched, study_main
 from refit_draws import draw
 
@@ -154,7 +154,7 @@ def report(cells: list[dict[str, Any]]) -> str:
             _with_gain(mean, kind, rule, sign) if (kind, rule) in mean else "-"
             for kind in ("model", "refit")
             for rule in RULES
-        ] + [_tally([sign * (c[shipped][rule] - c[shipped]["best"]) for c in rows], tie)
+        ] + [tally([sign * (c[shipped][rule] - c[shipped]["best"]) for c in rows], tie)
              for rule in RULES[1:]]  # fmt: skip
         lines.append(
             f"| {dataset} | {rows[0]['metric']} | {len(rows)} | "
@@ -185,16 +185,6 @@ def _with_gain(mean: dict[tuple[str, str], float], kind: str, rule: str, sign: f
     if rule == "best":
         return f"{mean[kind, rule]:.4f}"
     return f"{mean[kind, rule]:.4f} ({sign * (mean[kind, rule] - mean[kind, 'best']):+.4f})"
-
-
-def _tally(gains: list[float], tie: float) -> str:
-    """Ahead / level / behind, counted over seeds."""
-    counts = (
-        sum(g > tie for g in gains),
-        sum(abs(g) <= tie for g in gains),
-        sum(g < -tie for g in gains),
-    )
-    return " / ".join(map(str, counts))
 
 
 def _value(trial: FrozenTrial) -> float:

@@ -312,9 +312,9 @@ PREAMBLE = (
     "(complete and pruned trials, times folds) per minute of wall time since launch. Peak "
     "RSS: the contender's process tree, sampled twice a second.\n\n"
     "The machine is shared with other work, so timings are noisy (the same trial's `fit` "
-    "varies by up to 25 % from run to run here), and two or three seeds make every mean a "
-    "small sample (the seeds column says how many each row has). The full run, 6 datasets, 3 seeds and 120 s each (hours; resumable): "
-    "`python bench/compare.py`."
+    "varies by up to 25 % from run to run here), and three seeds make every mean a small "
+    "sample (the seeds column says how many each row has). The full run, 6 datasets, 3 "
+    "seeds and 120 s each (hours; resumable): `python bench/compare.py`."
 )
 
 
