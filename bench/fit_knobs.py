@@ -77,7 +77,7 @@ def fit_once(
         EpochValidation.on_epoch_end = original  # type: ignore[method-assign]
     del model
     gc.collect()
-    return fit, spent[0], history[f"val_{metric.name}"][-1]
+    return fit, spent[0], history.history[f"val_{metric.name}"][-1]
 
 
 def main() -> None:

@@ -94,9 +94,12 @@ class Searched:
 
 
 @contextmanager
-def searched(dataset: str, seed: int, budget: float, folder: Path) -> Iterator[Searched]:
+def searched(
+    dataset: str, seed: int, budget: float, folder: Path, **settings: Any
+) -> Iterator[Searched]:
     """Run one `tune run --timeout budget --refit` study in private stores, which last as
-    long as the context (the trials' logged models live there)."""
+    long as the context (the trials' logged models live there); `settings` are further
+    StudySpec fields, such as keep_epoch (refit=None: the default refit)."""
     from objectives import get_metric
     from search.run._runner import run
     from search.ship._export import replay_data
@@ -108,7 +111,7 @@ def searched(dataset: str, seed: int, budget: float, folder: Path) -> Iterator[S
         spec = StudySpec(
             data=data, target=target, study=f"{dataset}-{seed}", storage=storage,
             tracking_uri=tracking, seed=seed, trials=100_000, timeout=budget, report=False,
-            refit=True,
+            **{"refit": True, **settings},
         )  # fmt: skip
         result = run(spec, show_progress=False, announce=lambda line: None)
         study = optuna.load_study(study_name=spec.study, storage=storage)

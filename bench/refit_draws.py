@@ -52,9 +52,9 @@ def draw(
     """A trial's configuration (of family `builder`) trained on `splits`, not validated,
     with `seed`; with the trial's own seed and rows it gives back the trial's model."""
     from objectives import build_model, fresh_session, train_model
-    from search.stores._lookup import real_params
+    from search.stores._lookup import trained_params
 
-    params = real_params(trial)
+    params = trained_params(trial)
     fresh_session(seed)
     model = build_model(params, problem, family=builder)
     # Validation would not change the weights; it would only cost time.

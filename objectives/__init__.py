@@ -14,7 +14,13 @@ from objectives._sequences import sequence_shape
 from objectives._session import forget_traced_gradients, fresh_session
 from objectives._sources import BUILTINS, load_frame
 from objectives._task import TargetEncoding, infer_task
-from objectives._train import predict, score, train_model, training_batches
+from objectives._train import (
+    Trained,
+    predict,
+    score,
+    train_model,
+    training_batches,
+)
 from objectives._transfer import load_base
 
 __all__ = [
@@ -31,6 +37,7 @@ __all__ = [
     "Preprocessor",
     "Splits",
     "TargetEncoding",
+    "Trained",
     "build_model",
     "choose_family",
     "data_digest",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import keras
@@ -28,6 +29,19 @@ EAGER_MAX_STEPS = 20
 DATASET_MAX_ROWS = 20_000
 
 
+@dataclass(frozen=True)
+class Trained:
+    """What a training leaves besides the model's weights: Keras's history, and which epoch's
+    weights the model holds (0-based)."""
+
+    history: dict[str, list[float]]
+    kept: int
+
+    def at_kept(self, key: str) -> float:
+        """The value of `key` (such as `val_accuracy`) at the kept epoch."""
+        return float(self.history[key][self.kept])
+
+
 class StopOnNaN(keras.callbacks.Callback):
     """Stops training at the first non-finite batch loss.
 
@@ -48,12 +62,18 @@ def train_model(
     *,
     metric: Metric | None = None,
     task: str | None = None,
-) -> dict[str, list[float]]:
-    """Fit on the training split, validating each epoch; returns Keras's history.
+    keep: str = "last",
+) -> Trained:
+    """Fit on the training split, validating each epoch; returns Keras's history and the
+    kept epoch.
 
     With `metric` and `task`, validation runs eagerly after each epoch and logs the exact
     `val_<metric>` (see EpochValidation); without them, Keras validates as usual. A split
     with no validation rows (a refit on every row outside the test split) is not validated.
+    With `keep="best"` and the metric, the model ends with the weights of the epoch that
+    scored best on validation (the first, on a tie); a transfer model that fine-tunes keeps
+    its last epoch, because its epochs are split between two phases that a replay with
+    fewer epochs would split differently.
 
     Raises:
         TrialFailed: The loss became NaN or infinite.
@@ -61,9 +81,13 @@ def train_model(
     validation = []
     if metric is not None and task is not None:
         validation = [EpochValidation(splits.x_val, splits.y_val, metric, task)]
+    fits = phases(params)
+    best = None
+    if keep == "best" and validation and len(fits) == 1:
+        best = keep_best(metric, params["epochs"])  # type: ignore[arg-type]
     steps = params["epochs"] * math.ceil(len(splits.x_train) / params["batch_size"])
     history: dict[str, list[float]] = {}
-    for first, end, tuning in phases(params):
+    for first, end, tuning in fits:
         if tuning:
             fine_tune(model, params)
         # Tracing the train step costs a few hundred ms a model; up to EAGER_MAX_STEPS
@@ -76,13 +100,27 @@ def train_model(
             else (splits.x_val, splits.y_val),
             initial_epoch=first,
             epochs=end,
-            callbacks=[StopOnNaN(), *validation, *(callbacks or [])],
+            # The keeper after the validation, which writes the score it reads.
+            callbacks=[StopOnNaN(), *validation, *filter(None, [best]), *(callbacks or [])],
             verbose=0,
         )
         for key, values in fitted.history.items():
             history.setdefault(key, []).extend(values)
         _check_finite(history.get("loss", []))
-    return history
+    kept = len(history.get("loss", [])) - 1
+    if best is not None and best.best_weights is not None:
+        kept = best.best_epoch
+    return Trained(history, max(kept, 0))
+
+
+def keep_best(metric: Metric, epochs: int) -> keras.callbacks.EarlyStopping:
+    """Keras's own keeper of the best epoch's weights, told never to stop early."""
+    return keras.callbacks.EarlyStopping(
+        monitor=f"val_{metric.name}",
+        mode="max" if metric.direction == "maximize" else "min",
+        patience=epochs + 1,
+        restore_best_weights=True,
+    )
 
 
 def _check_finite(losses: list[float]) -> None:

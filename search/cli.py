@@ -21,7 +21,7 @@ from search._options import (
     use_backend,
 )
 from search._quiet import load_quietly, quiet_environment
-from spaces import SPACES, TASKS, TuneError
+from spaces import KEEP_EPOCHS, SPACES, TASKS, TuneError
 
 SAMPLER_NAMES = ("tpe", "random", "cmaes", "gp", "qmc")
 PRUNER_NAMES = ("median", "hyperband", "halving", "none")
@@ -85,6 +85,13 @@ def cli(ctx: click.Context, debug: bool) -> None:
     callback=lambda ctx, param, value: _folds(value),
     help="Folds per trial: K (each trial trains K models; its value is their mean), 1 for "
     "one validation split, or auto. Works with --workers (folds stay in one trial). Default: 1.",
+)
+@click.option(
+    "--keep-epoch",
+    type=click.Choice(KEEP_EPOCHS),
+    help="Which epoch's weights a trial keeps and is scored by: last, or best (the epoch that "
+    "scored best on validation, as KerasTuner does; a refit trains that many epochs). "
+    "Default: the study's on a rerun, else last.",
 )
 @click.option(
     "--refit/--no-refit",

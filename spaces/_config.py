@@ -29,6 +29,9 @@ OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam")
 CELLS = ("lstm", "gru", "simple_rnn")
 # The epoch range of the dense and cnn families; the rnn family's is shorter (spaces/_rnn.py).
 DEFAULT_EPOCHS = (5, 30)
+# Which epoch's weights a validated training keeps: the best on validation (as Keras's
+# EarlyStopping with restore_best_weights, told never to stop), or the last.
+KEEP_EPOCHS = ("best", "last")
 ALL_LOSSES = tuple(sorted({loss for losses in LOSSES_BY_TASK.values() for loss in losses}))
 
 # (lowest allowed, highest allowed) for each numeric range a config may set, by its full name.

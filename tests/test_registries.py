@@ -54,7 +54,8 @@ def test_every_space_builds_and_trains_one_epoch_for_every_task_it_claims(
     metric = get_metric(None, task)
     model = build_model(params, problem, metric, family.builder)
     splits = _splits(task)
-    history = train_model(model, splits, params, metric=metric, task=task)  # as a trial does
+    trained = train_model(model, splits, params, metric=metric, task=task)  # as a trial does
+    history = trained.history
     assert len(history["loss"]) == len(history[f"val_{metric.name}"]) == 1
     assert np.isfinite(history["loss"][0])
     value = score(model, splits.x_val, splits.y_val, metric, task)

@@ -20,18 +20,22 @@ from mlflow.entities import Metric as LoggedMetric
 from objectives import Metric, build_model, train_model
 from objectives._folds import Fold
 from search.run._pruning import PruneCheck
-from search.stores._names import FOLD_SCORES_ATTR
+from search.stores._names import FOLD_SCORES_ATTR, KEPT_EPOCHS_ATTR
 from spaces import SpaceFamily, TrialFailed
 
 
 class CrossValidation:
     """Fits a trial's parameters on each fold; keeps the scores and the time spent fitting."""
 
-    def __init__(self, folds: list[Fold], family: SpaceFamily, metric: Metric) -> None:
+    def __init__(
+        self, folds: list[Fold], family: SpaceFamily, metric: Metric, keep: str = "last"
+    ) -> None:
         self.folds = folds
         self.family = family
         self.metric = metric
+        self.keep = keep
         self.scores: list[float] = []
+        self.kept: list[int] = []
         self.fit_s = 0.0
 
     def score(
@@ -46,7 +50,7 @@ class CrossValidation:
             optuna.TrialPruned: The pruner stopped the trial after a fold.
             TrialFailed: A fold's score is not finite.
         """
-        self.scores, self.fit_s = [], 0.0
+        self.scores, self.kept, self.fit_s = [], [], 0.0
         n_params, check = 0, PruneCheck(trial)
         for k, fold in enumerate(self.folds):
             reset(k == 0)
@@ -54,10 +58,17 @@ class CrossValidation:
             n_params = n_params or size
             self.scores.append(value)
             trial.set_user_attr(FOLD_SCORES_ATTR, self.scores)
+            trial.set_user_attr(KEPT_EPOCHS_ATTR, self.kept_epochs)
             check.report(statistics.fmean(self.scores), step=k)
             if check.should_prune():
                 raise optuna.TrialPruned(f"pruned after fold {k}")
         return statistics.fmean(self.scores), n_params
+
+    @property
+    def kept_epochs(self) -> int:
+        """The epochs a refit trains for: as long as the folds' kept weights trained, on
+        average (a refit trains one model)."""
+        return round(statistics.fmean(self.kept)) if self.kept else 0
 
     def records(self) -> list[LoggedMetric]:
         """The fold scores for the trial's run: `fold_score` by step, `fold_k`, `value_std`."""
@@ -72,12 +83,18 @@ class CrossValidation:
         model = build_model(params, fold.problem, family=self.family.builder)
         started = time.perf_counter()
         try:
-            history = train_model(
-                model, fold.splits, params, metric=self.metric, task=fold.problem.task
+            trained = train_model(
+                model,
+                fold.splits,
+                params,
+                metric=self.metric,
+                task=fold.problem.task,
+                keep=self.keep,
             )
         finally:
             self.fit_s += time.perf_counter() - started
-        value = float(history[f"val_{self.metric.name}"][-1])
+        self.kept.append(trained.kept + 1)
+        value = trained.at_kept(f"val_{self.metric.name}")
         if not math.isfinite(value):
             raise TrialFailed(f"the {self.metric.name} on a fold's validation rows is {value}")
         return value, int(model.count_params())

@@ -60,6 +60,7 @@ def optimize_here(
         folds=cv_folds(setup.data, setup.validation.k, spec.seed)
         if setup.validation.crossed
         else None,
+        keep=spec.keep_epoch,
     )
     guard = FailureGuard(spec.max_failures)
     guards: list[FailureGuard | MemoryGuard] = [guard]

@@ -28,6 +28,7 @@ from search.run._model_log import log_model
 from search.run._pruning import PruneCheck, PruningCallback
 from search.stores._names import (
     FAIL_REASON_ATTR,
+    KEPT_EPOCHS_ATTR,
     MODEL_URI_ATTR,
     PARAMS_ATTR,
     RUN_ID_ATTR,
@@ -54,6 +55,7 @@ class Objective:
         seed: int,
         trial_attrs: dict[str, Any] | None = None,
         folds: list[Fold] | None = None,
+        keep: str = "last",
     ) -> None:
         self.data = data
         self.family = family
@@ -64,8 +66,10 @@ class Objective:
         self.trial_attrs = trial_attrs or {}
         self.fit_s = 0.0
         self.epochs: list[LoggedMetric] = []
+        self.kept_epochs = 0
         self.trials_run = 0
-        self.cv = CrossValidation(folds, family, metric) if folds else None
+        self.keep = keep
+        self.cv = CrossValidation(folds, family, metric, keep) if folds else None
 
     def __call__(self, trial: optuna.Trial) -> float:
         stop_deferring()  # a press meanwhile is raised in the trial, which closes its run
@@ -78,7 +82,7 @@ class Objective:
         _release()
         run = self.run.start_trial(trial.number)
         started = time.perf_counter()
-        self.fit_s, self.epochs = 0.0, []
+        self.fit_s, self.epochs, self.kept_epochs = 0.0, [], 0
         try:
             # Inside the try: a Ctrl-C that lands as soon as the run is asked for still ends
             # this trial, and its run, with its reason.
@@ -89,8 +93,9 @@ class Objective:
             _stop_if_ctrl_c()
             # The worker's memory shows in the MLflow UI, so growth over trials can be seen.
             outcome = TrialOutcome(
-                "COMPLETE", value, duration_s=_since(started), n_params=n_params, rss_mb=_rss_mb()
-            )
+                "COMPLETE", value, duration_s=_since(started), n_params=n_params,
+                rss_mb=_rss_mb(), kept_epochs=self.kept_epochs,
+            )  # fmt: skip
             # Inside the try too: a Ctrl-C while the run is closed fails the trial there.
             self._end(trial, run, outcome)
         except optuna.TrialPruned:
@@ -133,6 +138,7 @@ class Objective:
             return self.cv.score(trial, params, lambda first: self._reset(trial, first))
         finally:
             self.fit_s, self.epochs = self.cv.fit_s, self.cv.records()
+            self.kept_epochs = self.cv.kept_epochs
 
     def _reset(self, trial: optuna.Trial, first: bool = True) -> None:
         # Every model of a trial starts from the trial's seed; the kernel cache is flushed
@@ -149,19 +155,22 @@ class Objective:
         callbacks = [logger, PruningCallback(PruneCheck(trial), f"val_{self.metric.name}")]
         fit_started = time.perf_counter()
         try:
-            history = train_model(
+            trained = train_model(
                 model,
                 self.data.splits,
                 params,
                 callbacks,
                 metric=self.metric,
                 task=self.data.problem.task,
+                keep=self.keep,
             )
         finally:
             self.fit_s = _since(fit_started)
             self.epochs = logger.take()  # written with the trial's outcome
-        # The last epoch's exact validation score is the trial's value: no second pass.
-        value = float(history[f"val_{self.metric.name}"][-1])
+        # The kept epoch's exact validation score is the trial's value: no second pass.
+        value = trained.at_kept(f"val_{self.metric.name}")
+        self.kept_epochs = trained.kept + 1
+        trial.set_user_attr(KEPT_EPOCHS_ATTR, self.kept_epochs)
         if not math.isfinite(value):
             raise TrialFailed(f"the {self.metric.name} on validation is {value}")
         return value, model

@@ -29,7 +29,7 @@ import numpy as np
 from objectives import build_model, fresh_session, score, train_model
 from objectives._folds import Fold, refit_fold
 from search.run._model_log import load_logged, log_model
-from search.stores._lookup import real_params
+from search.stores._lookup import trained_params
 from search.stores._names import MODEL_URI_ATTR, REFIT_ATTR
 
 if TYPE_CHECKING:
@@ -117,7 +117,7 @@ def train_refit(
     data: PreparedData, builder: str, seed: int, best: FrozenTrial
 ) -> tuple[keras.Model, Fold]:
     """`best`'s configuration trained on the refit fold, with the seed its trial had."""
-    params = real_params(best)
+    params = trained_params(best)
     fold = refit_fold(data)
     fresh_session(seed + best.number)
     model = build_model(params, fold.problem, family=builder)

@@ -24,7 +24,7 @@ from search.run._spec import StudySpec
 from search.run._worker import configure_threads
 from search.stores._first_open import study_turn
 from search.stores._lookup import best_trial, find_baseline, fold_spread
-from search.stores._names import FOLD_SCORES_ATTR, MODEL_URI_ATTR, PARAMS_ATTR
+from search.stores._names import FOLD_SCORES_ATTR, KEPT_EPOCHS_ATTR, MODEL_URI_ATTR, PARAMS_ATTR
 from search.stores._recovery import owner_tag, recover
 from search.stores._storage import mask_url, reach, sqlite_path
 from search.stores._tracking import StudyRun, ensure_experiment, probe
@@ -298,4 +298,5 @@ def _trial_summary(trial: FrozenTrial | None) -> dict[str, Any] | None:
         "params": trial.user_attrs.get(PARAMS_ATTR, trial.params),
         "std": fold_spread(trial),
         "folds": len(trial.user_attrs.get(FOLD_SCORES_ATTR) or []),
+        "kept_epochs": trial.user_attrs.get(KEPT_EPOCHS_ATTR),
     }

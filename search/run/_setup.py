@@ -29,14 +29,22 @@ from search.run._samplers import make_sampler
 from search.run._spec import AUTO, StudySpec, default_study_name
 from search.stores._lineage import dataset_input
 from search.stores._lookup import find_baseline, peek_study_attrs
-from search.stores._names import BASELINE_ATTR, DEFAULT_STORAGE, DEFAULT_TRACKING_URI, SCHEMA_ATTR
+from search.stores._names import (
+    BASELINE_ATTR,
+    DEFAULT_STORAGE,
+    DEFAULT_TRACKING_URI,
+    LEGACY_KEEP_EPOCH,
+    SCHEMA_ATTR,
+)
 from search.stores._recovery import StaleTrialHandler
 from search.stores._storage import mask_url, open_storage
 from search.stores._tracking import connect
 from spaces import ConfigError, SpaceFamily, get_space, record_difference
 
 # What a study made before an identity attribute was recorded is taken to have had.
-IDENTITY_DEFAULTS: dict[str, Any] = {"cv": 1, "base_model": "", "backend": DEFAULT_BACKEND}
+IDENTITY_DEFAULTS: dict[str, Any] = {
+    "cv": 1, "base_model": "", "backend": DEFAULT_BACKEND, "keep_epoch": LEGACY_KEEP_EPOCH,
+}  # fmt: skip
 # The `[space.*]` tables each family reads; with a base model, `transfer` replaces its own.
 FAMILY_TABLES: dict[str, tuple[str, ...]] = {
     "dense": (),
@@ -103,6 +111,7 @@ class Setup:
             "metric": self.metric.name,
             "space": self.choice.family,
             "cv": self.validation.k,
+            "keep_epoch": self.spec.keep_epoch,
             "base_model": self.base_model,
             "seed": self.spec.seed,
             "sampler": self.spec.sampler,
@@ -135,6 +144,7 @@ class Setup:
             "tune.storage": mask_url(self.storage_url),
             "tune.cv": self.validation.k,
             "tune.cv_reason": self.validation.reason,
+            "tune.keep_epoch": self.spec.keep_epoch,
             "tune.space": self.choice.family,
             "tune.space_reason": self.choice.reason,
             "tune.backend": self.spec.backend,

@@ -13,9 +13,9 @@ from search._options import BACKEND_INSTALLS, DEFAULT_BACKEND
 from search.run._pruners import PRUNERS
 from search.run._samplers import SAMPLERS
 from search.stores._lookup import peek_study_attrs
-from search.stores._names import DEFAULT_STORAGE
+from search.stores._names import DEFAULT_STORAGE, LEGACY_KEEP_EPOCH
 from search.stores._storage import GRACE_PERIOD, HEARTBEAT_INTERVAL
-from spaces import SPACES, TASKS, ConfigError, SpaceConfig, check_choice
+from spaces import KEEP_EPOCHS, SPACES, TASKS, ConfigError, SpaceConfig, check_choice
 
 _FILE_TABLES = ("study", "space")
 # `cv = "auto"`: cross-validation where the rows are few (search/run/_setup.py decides);
@@ -51,6 +51,9 @@ class StudySpec:
     max_rss_mb: float = 4096.0
     max_failures: int = 10
     cv: int | str = 1
+    # Which epoch's weights a trial keeps and is scored by: the last, or the best on
+    # validation (bench/best_epoch.md: better on some datasets, worse on tiny validation splits).
+    keep_epoch: str = "last"
     # At the end of a run, train the best configuration again on every row outside the test
     # split; that refit is the model users get. None: for classification only (Setup.refits).
     refit: bool | None = None
@@ -68,6 +71,7 @@ class StudySpec:
         check_choice("pruner", self.pruner, PRUNERS)
         check_choice("space", self.space, (AUTO, *SPACES))
         check_choice("backend", self.backend, BACKEND_INSTALLS)
+        check_choice("keep_epoch", self.keep_epoch, KEEP_EPOCHS)
         if self.task is not None:
             check_choice("task", self.task, TASKS)
         _positive("trials", self.trials)
@@ -111,7 +115,7 @@ def build_spec(flags: Mapping[str, Any], config_path: Path | None = None) -> Stu
     """Merge a TOML study file and CLI flags (flags win) into one validated spec."""
     from search.run._join import fill_from_study  # reads the store: only for a whole run
 
-    values = fill_from_study(read_settings(flags, config_path))
+    values = with_stored_keep_epoch(fill_from_study(read_settings(flags, config_path)))
     try:
         return StudySpec(**values)
     except TypeError as exc:  # a wrong type in the TOML file, such as trials = "ten"
@@ -135,10 +139,25 @@ def stored_backend(values: Mapping[str, Any]) -> str | None:
 
     Reads the Optuna store only; Keras is not loaded yet when the CLI asks.
     """
+    attrs = _stored_attrs(values)
+    return None if attrs is None else str(attrs.get("backend", DEFAULT_BACKEND))
+
+
+def with_stored_keep_epoch(values: dict[str, Any]) -> dict[str, Any]:
+    """`values`, with the existing study's --keep-epoch where they leave it unset: a rerun
+    goes on as its study began (a study from before the choice kept its last epoch)."""
+    if "keep_epoch" in values:
+        return values
+    attrs = _stored_attrs(values)
+    if attrs is None:
+        return values
+    return {**values, "keep_epoch": attrs.get("keep_epoch", LEGACY_KEEP_EPOCH)}
+
+
+def _stored_attrs(values: Mapping[str, Any]) -> dict[str, Any] | None:
     data = values.get("data", StudySpec.data)
     name = values.get("study") or default_study_name(data, values.get("target"))
-    attrs = peek_study_attrs(values.get("storage") or DEFAULT_STORAGE, name)
-    return None if attrs is None else str(attrs.get("backend", DEFAULT_BACKEND))
+    return peek_study_attrs(values.get("storage") or DEFAULT_STORAGE, name)
 
 
 def default_study_name(data: str, target: str | None) -> str:

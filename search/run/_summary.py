@@ -19,6 +19,9 @@ def format_summary(result: RunResult) -> str:
     best = result.best
     lines.append(f"Best trial #{best['number']}: {result.metric} = {_value(best)}")
     lines.append("  " + format_params(best["params"]))
+    kept, epochs = best.get("kept_epochs"), best["params"].get("epochs")
+    if kept and epochs and kept != epochs:
+        lines.append(f"  kept epoch {kept} of {epochs}, the best on validation")
     lines.append(_baseline_line(result))
     if result.refit_declined:
         lines.append(f"Note: {result.refit_declined}.")

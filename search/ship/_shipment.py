@@ -31,7 +31,7 @@ from objectives import (
     train_model,
 )
 from objectives._folds import refit_fold
-from search.stores._lookup import real_params
+from search.stores._lookup import trained_params
 from search.stores._names import MODEL_URI_ATTR, REFIT_ATTR
 from search.stores._storage import mask_text, mask_url
 from search.stores._tracking import tracking_client
@@ -119,7 +119,7 @@ def retrain(
     study: optuna.Study, best: FrozenTrial, data: PreparedData, metric: Metric
 ) -> keras.Model:
     """Train the best parameters again on train+validation (validation is then in-sample)."""
-    params = real_params(best)
+    params = trained_params(best)
     fresh_session(int(study.user_attrs.get("seed", 0)) + best.number)
     family = get_space(str(study.user_attrs.get("space", "dense")))
     model = build_model(params, data.problem, metric, family.builder)

@@ -12,7 +12,12 @@ from typing import TYPE_CHECKING, Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from search.stores._names import BASELINE_ATTR, FOLD_SCORES_ATTR, PARAMS_ATTR
+from search.stores._names import (
+    BASELINE_ATTR,
+    FOLD_SCORES_ATTR,
+    KEPT_EPOCHS_ATTR,
+    PARAMS_ATTR,
+)
 from search.stores._storage import mask_url, open_storage, reach, sqlite_path
 from spaces import ConfigError, TuneError
 
@@ -98,6 +103,14 @@ def fold_spread(trial: FrozenTrial) -> float | None:
 def real_params(trial: FrozenTrial) -> dict[str, Any]:
     """The parameters a model was built from (units_0=64), not the sampled ones (log2_units_0)."""
     return dict(trial.user_attrs.get(PARAMS_ATTR, trial.params))
+
+
+def trained_params(trial: FrozenTrial) -> dict[str, Any]:
+    """`real_params` with the epochs that trained the weights the trial kept: what a refit
+    or a replay trains for (a trial that kept its best epoch may have trained for more)."""
+    params = real_params(trial)
+    kept = trial.user_attrs.get(KEPT_EPOCHS_ATTR)
+    return {**params, "epochs": int(kept)} if kept else params
 
 
 def find_baseline(study: optuna.Study) -> FrozenTrial | None:

@@ -10,6 +10,10 @@ from __future__ import annotations
 DEFAULT_STORAGE = "sqlite:///mlruns/optuna.db"
 DEFAULT_TRACKING_URI = "sqlite:///mlruns/mlflow.db"
 
+# A study made before --keep-epoch existed kept its trials' last epochs: a rerun or a
+# joining worker without the flag goes on as the study began.
+LEGACY_KEEP_EPOCH = "last"
+
 # Optuna trial user attributes.
 PARAMS_ATTR = "params"  # the space's dict, with real widths (units_0=64), not exponents
 RUN_ID_ATTR = "mlflow_run_id"  # the trial's MLflow child run
@@ -19,6 +23,9 @@ BASELINE_ATTR = "baseline"  # True on the enqueued textbook trial
 OWNER_ATTR = "owner"  # host:pid:start-time of the process running the trial
 WORKER_ATTR = "worker"  # the worker process's token, under --workers N
 FOLD_SCORES_ATTR = "fold_scores"  # a cross-validated trial's score on each fold so far
+# How many epochs trained the weights a trial kept (its best epoch, 1-based; with folds the
+# mean over them, rounded): what a refit or a replay of the trial trains for.
+KEPT_EPOCHS_ATTR = "kept_epochs"
 
 # Optuna study user attributes.
 SCHEMA_ATTR = "schema"  # JSON: task, target, classes, inputs and fitted preprocessing

@@ -34,6 +34,7 @@ class TrialOutcome:
     n_params: int | None = None
     fit_s: float | None = None
     rss_mb: float | None = None
+    kept_epochs: int | None = None
 
 
 def open_trial_run(
@@ -102,6 +103,7 @@ def end_run(
         "n_params": outcome.n_params,
         "fit_s": outcome.fit_s,
         "rss_mb": outcome.rss_mb,
+        "kept_epochs": outcome.kept_epochs,
     }
     tags = {"tune.state": outcome.state}
     if outcome.reason:

@@ -22,6 +22,7 @@ from search.stores._lookup import (
 from search.stores._names import (
     BASELINE_ATTR,
     FAIL_REASON_ATTR,
+    KEPT_EPOCHS_ATTR,
     MODEL_URI_ATTR,
     REFIT_ATTR,
     RUN_ID_ATTR,
@@ -94,6 +95,7 @@ def best_record(study: optuna.Study, tracking_uri: str | None = None) -> dict[st
         "run_id": best.user_attrs.get(RUN_ID_ATTR),
         "model_uri": best.user_attrs.get(MODEL_URI_ATTR),
         "params": real_params(best),
+        "kept_epochs": best.user_attrs.get(KEPT_EPOCHS_ATTR),
     }
     spread = fold_spread(best)
     if spread is not None:  # cross-validated: the spread over folds

@@ -63,7 +63,7 @@ def test_train_then_score(seed: int) -> None:
     metric = get_metric("accuracy", "binary")
     model = build_model(_params(), Problem("binary", 3, 1), metric)
     epochs = _Epochs()
-    history = train_model(model, splits, _params(), [epochs])
+    history = train_model(model, splits, _params(), [epochs]).history
     assert epochs.seen == [0, 1]  # extra callbacks run
     assert set(history) == {"loss", "val_loss", "accuracy", "val_accuracy"}
     assert all(len(values) == 2 for values in history.values())
@@ -123,10 +123,10 @@ def test_the_same_seed_trains_the_same_model(
     def losses(seed: int) -> list[float]:
         fresh_session(seed)
         model = build_model(params, Problem("binary", 3, 1))
-        history = train_model(
+        trained = train_model(
             model, splits, params, metric=get_metric(None, "binary"), task="binary"
         )
-        return history["loss"]
+        return trained.history["loss"]
 
     first = losses(3)
     assert losses(3) == first
@@ -192,7 +192,7 @@ def test_the_textbook_regression_beats_predicting_the_mean(seed: int) -> None:
     params = dense.suggest(FixedTrial(dense.baseline(data.problem, config)), data.problem, config)
     model = build_model(params, data.problem)
     metric = get_metric(None, "regression")
-    history = train_model(model, data.splits, params, metric=metric, task="regression")
+    history = train_model(model, data.splits, params, metric=metric, task="regression").history
     y_val = data.splits.y_val.astype(np.float64)
     assert history["val_rmse"][-1] < 0.85 * float(y_val.std())
     assert score(model, data.splits.x_val, data.splits.y_val, metric, "regression") == (
@@ -200,3 +200,61 @@ def test_the_textbook_regression_beats_predicting_the_mean(seed: int) -> None:
     )
     # val_loss is weighted like the training loss: both on the standardised scale.
     assert history["val_loss"][-1] < 1.0 and history["loss"][-1] < 1.0
+
+
+def _noisy_splits() -> Splits:
+    # Three labels in ten flipped: validation accuracy rises, then wanders as the model
+    # fits the noise, so the best epoch is rarely the last.
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(160, 4)).astype("float32")
+    y = (x[:, :1] - x[:, 1:2] > 0).astype("float32")
+    flip = rng.random(len(y)) < 0.3
+    y[flip] = 1 - y[flip]
+    return Splits(x[:80], y[:80], x[80:120], y[80:120], x[120:], y[120:])
+
+
+def _train_noisy(keep: str, epochs: int = 14, validate: bool = True) -> tuple[Any, Any]:
+    splits = _noisy_splits()
+    if not validate:
+        splits = Splits(splits.x_train, splits.y_train, splits.x_val[:0], splits.y_val[:0],
+                        splits.x_test, splits.y_test)  # fmt: skip
+    params = _params(n_layers=2, units_0=64, units_1=64, learning_rate=0.05, epochs=epochs)
+    fresh_session(11)
+    model = build_model(params, Problem("binary", 4, 1))
+    if not validate:  # as a refit trains
+        return model, train_model(model, splits, params, keep=keep)
+    metric = get_metric(None, "binary")
+    return model, train_model(model, splits, params, metric=metric, task="binary", keep=keep)
+
+
+def test_keeping_the_best_epoch_restores_its_weights() -> None:
+    model, trained = _train_noisy("best")
+
+    accuracies = trained.history["val_accuracy"]
+    assert trained.kept == accuracies.index(max(accuracies))  # the first of equal bests
+    assert trained.kept < len(accuracies) - 1  # else this test would not test restoring
+    splits = _noisy_splits()
+    metric = get_metric(None, "binary")
+    assert score(model, splits.x_val, splits.y_val, metric, "binary") == max(accuracies)
+    assert trained.at_kept("val_accuracy") == max(accuracies)
+
+
+def test_the_kept_weights_are_what_training_that_many_epochs_gives() -> None:
+    # What a refit and a replay rely on: the same seed, trained for the kept epochs without
+    # validation, ends with the weights the trial kept.
+    kept_model, trained = _train_noisy("best")
+    replayed, again = _train_noisy("best", epochs=trained.kept + 1, validate=False)
+
+    assert again.kept == trained.kept  # unvalidated, the last epoch is kept
+    for kept, weights in zip(kept_model.get_weights(), replayed.get_weights(), strict=True):
+        # Equal to float rounding: a short training runs eagerly, a long one traced.
+        np.testing.assert_allclose(kept, weights, rtol=0, atol=1e-6)
+
+
+def test_keeping_the_last_epoch_keeps_it() -> None:
+    model, trained = _train_noisy("last")
+
+    assert trained.kept == len(trained.history["loss"]) - 1 == 13
+    splits = _noisy_splits()
+    value = score(model, splits.x_val, splits.y_val, get_metric(None, "binary"), "binary")
+    assert value == trained.history["val_accuracy"][-1] == trained.at_kept("val_accuracy")

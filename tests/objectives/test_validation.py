@@ -36,7 +36,7 @@ PARAMS = {
 def test_the_value_reported_each_epoch_is_the_exact_metric(seed: int) -> None:
     splits, metric = _splits(), get_metric("auc", "multiclass")
     model = build_model(PARAMS, Problem("multiclass", 3, 3), metric)
-    history = train_model(model, splits, PARAMS, metric=metric, task="multiclass")
+    history = train_model(model, splits, PARAMS, metric=metric, task="multiclass").history
     assert len(history["val_auc"]) == len(history["val_loss"]) == 2
     # What pruning saw at the last epoch is what the trial returns (Keras's AUC is binned).
     assert history["val_auc"][-1] == score(model, splits.x_val, splits.y_val, metric, "multiclass")

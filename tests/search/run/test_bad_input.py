@@ -208,6 +208,13 @@ def test_zero_trials(fails: Callable[..., str]) -> None:
     )
 
 
+def test_an_unknown_keep_epoch(fails: Callable[..., str]) -> None:
+    assert fails("--data", "iris", "--keep-epoch", "first", code=2) == (
+        "error: Invalid value for '--keep-epoch': 'first' is not one of 'best', 'last'. "
+        "(see tune run --help)"
+    )
+
+
 def test_negative_seed(fails: Callable[..., str]) -> None:
     assert "seed must be between 0 and" in fails("--data", "iris", "--seed", "-1", code=2)
 

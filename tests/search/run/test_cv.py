@@ -43,6 +43,8 @@ def test_each_trial_is_the_mean_of_its_folds(tune, stores) -> None:
         assert "loss" not in metrics  # no per-epoch records with folds
     study = optuna.load_study(study_name="iris", storage=stores.storage)
     assert all(len(t.user_attrs["fold_scores"]) == 3 for t in study.trials)
+    # What the refit trains for: the folds' kept epochs, on average.
+    assert all(1 <= t.user_attrs["kept_epochs"] <= t.params["epochs"] for t in study.trials)
     assert all(sorted(t.intermediate_values) == [0, 1, 2] for t in study.trials)
     assert parent.data.tags["tune.cv"] == "3"
 
