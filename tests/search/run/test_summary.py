@@ -74,3 +74,14 @@ def test_a_declined_refit_says_why_and_which_model_ships() -> None:
         "which it trained on, it scored accuracy 0.9000 against 0.9750 for the trial's own "
         "model, which ships instead.\nTest accuracy of the best model: 0.8500"
     ) in text
+
+
+def test_a_kept_best_epoch_is_named_and_a_last_one_is_not() -> None:
+    params = {"n_layers": 1, "epochs": 20}
+    kept_best = replace(_result(), best={"number": 1, "value": 0.9, "params": params,
+                                         "kept_epochs": 7})  # fmt: skip
+    kept_last = replace(_result(), best={"number": 1, "value": 0.9, "params": params,
+                                         "kept_epochs": 20})  # fmt: skip
+
+    assert "  kept epoch 7 of 20, the best on validation\n" in format_summary(kept_best)
+    assert "kept epoch" not in format_summary(kept_last)
