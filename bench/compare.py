@@ -3,7 +3,8 @@
 Every contender runs as its own process, one after another, with the same wall budget per
 dataset (each stops starting trials once it is spent, as `tune run --timeout` does):
 
-- `tune` (the CLI, its defaults) and `tune-w2` (`--workers 2`);
+- `tune` (the CLI, its defaults), `tune-w2` (`--workers 2`) and `tune-best`
+  (`--keep-epoch best`: each trial keeps its best epoch, as KerasTuner's trials do);
 - KerasTuner RandomSearch, Hyperband (max_epochs=30, factor=3) and BayesianOptimization
   over a fixed space (bench/contenders/fixed_space.py);
 - `optuna-loop`: TPE, a MedianPruner and nested MLflow runs, written by hand.
@@ -45,7 +46,11 @@ OUT = HERE / "compare"
 RESULTS = OUT / "results.jsonl"
 SEEDS = (0, 1, 2)
 DEFAULT_BUDGET = 120.0
-CONTENDERS = ("tune", "tune-w2", "kt-random", "kt-hyperband", "kt-bayesian", "optuna-loop")
+CONTENDERS = (
+    "tune", "tune-w2", "tune-best", "kt-random", "kt-hyperband", "kt-bayesian", "optuna-loop",
+)  # fmt: skip
+# What each of tune's contenders adds to its defaults.
+TUNE_FLAGS = {"tune": [], "tune-w2": ["--workers", "2"], "tune-best": ["--keep-epoch", "best"]}
 INSTALL = "bench/compare.py needs KerasTuner and optuna-integration: pip install -e '.[bench]'"
 BENCH_EXTRA = ("keras_tuner", "optuna_integration")
 
@@ -57,11 +62,10 @@ def command(contender: str, split: Split, seed: int, budget: float, work: Path) 
         return [sys.executable, "-m", "contenders.kt_search", contender[3:], *args]
     if contender == "optuna-loop":
         return [sys.executable, "-m", "contenders.optuna_loop", *args]
-    workers = "2" if contender == "tune-w2" else "1"
     return [
         str(Path(sys.executable).parent / "tune"), "run", "--data", str(split.pool),
         "--target", "y", "--study", "bench", *_tune_stores(work), "--trials", "100000",
-        "--timeout", str(budget), "--seed", str(seed), "--workers", workers, "--quiet",
+        "--timeout", str(budget), "--seed", str(seed), *TUNE_FLAGS[contender], "--quiet",
     ]  # fmt: skip
 
 

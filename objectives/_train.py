@@ -83,8 +83,8 @@ def train_model(
         validation = [EpochValidation(splits.x_val, splits.y_val, metric, task)]
     fits = phases(params)
     best = None
-    if keep == "best" and validation and len(fits) == 1:
-        best = keep_best(metric, params["epochs"])  # type: ignore[arg-type]
+    if keep == "best" and metric is not None and validation and len(fits) == 1:
+        best = keep_best(metric, params["epochs"])
     steps = params["epochs"] * math.ceil(len(splits.x_train) / params["batch_size"])
     history: dict[str, list[float]] = {}
     for first, end, tuning in fits:

@@ -73,7 +73,7 @@ def test_recorded_cells_are_skipped_when_resuming(
     assert ("wine", 0, "tune") not in left and ("wine", 0, "kt-random") not in left
     assert len(left) == len(compare.CONTENDERS) - 2
     # Another budget is another cell.
-    assert len(compare.pending(compare.recorded(), ["wine"], [0], 120.0)) == 6
+    assert len(compare.pending(compare.recorded(), ["wine"], [0], 120.0)) == 7
 
 
 def test_report_names_a_failure_and_a_contender_that_never_reached_the_target(

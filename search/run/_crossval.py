@@ -58,10 +58,10 @@ class CrossValidation:
             n_params = n_params or size
             self.scores.append(value)
             trial.set_user_attr(FOLD_SCORES_ATTR, self.scores)
-            trial.set_user_attr(KEPT_EPOCHS_ATTR, self.kept_epochs)
             check.report(statistics.fmean(self.scores), step=k)
             if check.should_prune():
                 raise optuna.TrialPruned(f"pruned after fold {k}")
+        trial.set_user_attr(KEPT_EPOCHS_ATTR, self.kept_epochs)
         return statistics.fmean(self.scores), n_params
 
     @property

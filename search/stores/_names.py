@@ -23,8 +23,9 @@ BASELINE_ATTR = "baseline"  # True on the enqueued textbook trial
 OWNER_ATTR = "owner"  # host:pid:start-time of the process running the trial
 WORKER_ATTR = "worker"  # the worker process's token, under --workers N
 FOLD_SCORES_ATTR = "fold_scores"  # a cross-validated trial's score on each fold so far
-# How many epochs trained the weights a trial kept (its best epoch, 1-based; with folds the
-# mean over them, rounded): what a refit or a replay of the trial trains for.
+# How many epochs trained the weights a trial kept (its last epoch's number, or with
+# --keep-epoch best its best one's; with folds their mean, rounded): what a refit or a
+# replay of the trial trains for.
 KEPT_EPOCHS_ATTR = "kept_epochs"
 
 # Optuna study user attributes.
