@@ -367,7 +367,6 @@ def _opt_in(every: list[Cell], datasets: list[str]) -> list[str]:
     if not any(c["contender"] == "tune-best" for c in every):
         return []
     return [
-        "",
         "tune-best (`--keep-epoch best`, an option; the targets are tune's defaults'):",
         "",
         *scorecard(every, datasets, "tune-best"),
