@@ -12,7 +12,7 @@ the best trial's model on regression, as the defaults do).
 Datasets: the six of bench/compare.py, plus three that it does not use (a default must hold
 beyond the six): iris, the noisy task of bench/small_data.py and Friedman's #1 regression.
 
-    python bench/best_epoch.py                      # 9 datasets x 3 seeds, 40 s a study
+    python bench/best_epoch.py                      # 9 datasets x seeds 0-2, 40 s a study
     python bench/best_epoch.py --datasets iris      # a part; rerun to continue
     python bench/best_epoch.py --report             # bench/best_epoch.md from what is recorded
 """
@@ -30,6 +30,7 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "best_epoch.jsonl"
 REPORT = HERE / "best_epoch.md"
 KEEPS = ("last", "best")
+BUDGET = 40.0  # seconds a study: long enough for a few dozen trials on hard_classes
 
 
 def run_cell(dataset: str, seed: int, budget: float, folder: Path) -> dict[str, Any]:
@@ -91,7 +92,7 @@ def report(cells: list[dict[str, Any]]) -> str:
 
 
 def main() -> None:
-    study_main(__doc__, DATASETS, RESULTS, REPORT, run_cell, _document)
+    study_main(__doc__, DATASETS, RESULTS, REPORT, run_cell, _document, BUDGET)
 
 
 def _document(cells: list[dict[str, Any]], budget: float) -> str:

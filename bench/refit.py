@@ -188,10 +188,12 @@ def report(cells: list[dict[str, Any]]) -> str:
 CellRunner = Callable[[str, int, float, Path], dict[str, Any]]
 
 
-def study_arguments(doc: str | None, datasets: tuple[str, ...]) -> argparse.Namespace:
-    """The command line this script and refit_draws.py share; `datasets` are the default."""
+def study_arguments(
+    doc: str | None, datasets: tuple[str, ...], budget: float = 30.0
+) -> argparse.Namespace:
+    """The command line the study benchmarks share; `datasets` and `budget` are the defaults."""
     parser = argparse.ArgumentParser(description=doc)
-    parser.add_argument("--budget", type=float, default=30.0, help="seconds per tune run")
+    parser.add_argument("--budget", type=float, default=budget, help="seconds per tune run")
     parser.add_argument("--seeds", type=int, nargs="*", default=list(SEEDS))
     parser.add_argument("--datasets", nargs="*", default=list(datasets), choices=DATASETS)
     parser.add_argument("--report", action="store_true", help="only write the report")
@@ -216,10 +218,11 @@ def study_main(
     page: Path,
     run: CellRunner,
     document: Callable[[list[dict[str, Any]], float], str],
+    budget: float = 30.0,
 ) -> None:
     """A study benchmark's command line: run the cells `results` lacks (unless --report),
     then write `page`, the `document` of every recorded cell."""
-    args = study_arguments(doc, datasets)
+    args = study_arguments(doc, datasets, budget)
     if not args.report:
         run_studies(results, args, run)
     page.write_text(document(recorded_cells(results), args.budget) + "\n")
