@@ -201,14 +201,16 @@ def study_arguments(
 
 
 def run_studies(results: Path, args: argparse.Namespace, run: CellRunner) -> None:
-    """Run every (dataset, seed) cell of `args` that `results` does not hold yet, seed by seed."""
-    keys = [(dataset, seed) for seed in args.seeds for dataset in args.datasets]
-    run_missing(
-        results,
-        keys,
-        ("dataset", "seed"),
-        lambda dataset, seed, folder: run(dataset, seed, args.budget, folder),
-    )
+    """Run every (dataset, seed) cell of `args` that `results` does not hold yet at
+    `args.budget`, seed by seed."""
+    keys = [(dataset, seed, args.budget) for seed in args.seeds for dataset in args.datasets]
+    run_missing(results, keys, ("dataset", "seed", "budget_s"), run)
+
+
+def budget_page(page: Path, budget: float, default: float) -> Path:
+    """The page a budget's cells are reported on: `page` for the script's default budget,
+    `<page>-<budget>s.md` for another, so that a longer run does not replace the default's."""
+    return page if budget == default else page.with_name(f"{page.stem}-{budget:g}s{page.suffix}")
 
 
 def study_main(
@@ -221,12 +223,15 @@ def study_main(
     budget: float = 30.0,
 ) -> None:
     """A study benchmark's command line: run the cells `results` lacks (unless --report),
-    then write `page`, the `document` of every recorded cell."""
+    then write the page of `--budget` (see `budget_page`), the `document` of every cell
+    recorded at that budget."""
     args = study_arguments(doc, datasets, budget)
     if not args.report:
         run_studies(results, args, run)
-    page.write_text(document(recorded_cells(results), args.budget) + "\n")
-    print(page.read_text())
+    cells = [c for c in recorded_cells(results) if c["budget_s"] == args.budget]
+    written = budget_page(page, args.budget, budget)
+    written.write_text(document(cells, args.budget) + "\n")
+    print(written.read_text())
 
 
 def main() -> None:

@@ -55,7 +55,7 @@ def cell(
     dataset: str, metric: str, model: list[float], refit: list[float] | None
 ) -> dict[str, Any]:
     return {
-        "dataset": dataset, "seed": 0, "metric": metric, "higher_is_better": metric != "rmse",
+        "dataset": dataset, "seed": 0, "budget_s": 30.0, "metric": metric, "higher_is_better": metric != "rmse",
         "test_rows": 100, "trials": 40, "near": 3, "logged_best": model[0],
         "model": dict(zip(selection.RULES, model, strict=True)),
         "refit": dict(zip(selection.RULES, refit, strict=True)) if refit else None,
