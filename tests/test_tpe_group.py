@@ -1,4 +1,4 @@
-"""bench/tpe_group.py: the baseline sampler it registers, and its report on recorded cells."""
+"""bench/tpe_group.py: the candidate sampler it registers, and its report on recorded cells."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def _cell(dataset: str, seed: int, tpe: float, group: float, **extra: Any) -> di
     }  # fmt: skip
 
 
-def test_tune_s_tpe_models_the_conditional_widths_jointly_and_the_baseline_does_not() -> None:
+def test_the_candidate_models_the_conditional_widths_jointly_and_tune_s_tpe_does_not() -> None:
     def objective(trial: optuna.Trial) -> float:
         layers = trial.suggest_int("n_layers", 0, 2)
         return sum(trial.suggest_float(f"w{i}", 0, 1) for i in range(layers))
@@ -38,15 +38,15 @@ def test_tune_s_tpe_models_the_conditional_widths_jointly_and_the_baseline_does_
         study.optimize(objective, n_trials=12)
         return sorted(sampler.infer_relative_search_space(study, study.ask()))
 
-    tpe_group.register_baseline()
+    tpe_group.register_candidate()
     try:
-        baseline = make_sampler(tpe_group.PLAIN, 3)
+        grouped = make_sampler(tpe_group.GROUPED, 3)
     finally:
-        SAMPLERS.pop(tpe_group.PLAIN, None)
+        SAMPLERS.pop(tpe_group.GROUPED, None)
 
-    # The baseline models only what every trial has; the widths fall back to one-by-one TPE.
-    assert relative_space(baseline) == ["n_layers"]
-    assert relative_space(make_sampler("tpe", 3)) == ["n_layers", "w0", "w1"]
+    # tune's TPE models only what every trial has; the widths fall back to one-by-one TPE.
+    assert relative_space(make_sampler("tpe", 3)) == ["n_layers"]
+    assert relative_space(grouped) == ["n_layers", "w0", "w1"]
 
 
 def test_the_report_counts_seeds_and_datasets_in_each_metric_s_direction() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 import zlib
 from collections.abc import Callable
 
@@ -22,22 +21,11 @@ def _gp(seed: int) -> optuna.samplers.BaseSampler:
     return optuna.samplers.GPSampler(seed=seed)
 
 
-def _tpe(seed: int) -> optuna.samplers.BaseSampler:
-    # tune's spaces are conditional (widths, activation and dropout exist only with hidden
-    # layers). Multivariate TPE alone models only the parameters every trial has and samples
-    # the rest one by one; `group=True` models each group of co-occurring parameters jointly,
-    # Optuna's remedy for such spaces (bench/tpe_group.md measures it). The flag is still
-    # marked experimental, which is not the user's concern.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True)
-
-
 # Below 2**31, like the study seed (NumPy's generators take seeds below 2**32).
 MAX_SAMPLER_SEED = 2**31 - 1
 
 SAMPLERS: dict[str, Callable[[int], optuna.samplers.BaseSampler]] = {
-    "tpe": _tpe,
+    "tpe": lambda seed: optuna.samplers.TPESampler(seed=seed),
     "random": lambda seed: optuna.samplers.RandomSampler(seed=seed),
     # CMA-ES handles only numeric parameters; the categorical ones fall back to random.
     "cmaes": lambda seed: optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False),
