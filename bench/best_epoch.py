@@ -19,12 +19,14 @@ beyond the six): iris, the noisy task of bench/small_data.py and Friedman's #1 r
 
 from __future__ import annotations
 
-import statistics
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from _common import tally
-from refit import DATASETS, searched, study_main
+from _paired import Pair, paired_cell, paired_report
+from refit import DATASETS, study_main
+
+if TYPE_CHECKING:
+    from refit import Searched
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "best_epoch.jsonl"
@@ -35,60 +37,39 @@ BUDGET = 40.0  # seconds a study: long enough for a few dozen trials on hard_cla
 
 def run_cell(dataset: str, seed: int, budget: float, folder: Path) -> dict[str, Any]:
     """Two studies of one dataset and seed, one per --keep-epoch, with their test scores."""
+    arms = {keep: {"keep_epoch": keep, "refit": None} for keep in KEEPS}
+    return paired_cell(dataset, seed, budget, folder, arms, _kept)
+
+
+def _kept(found: Searched) -> dict[str, Any]:
     from search.run._model_log import load_logged
     from search.stores._names import KEPT_EPOCHS_ATTR, MODEL_URI_ATTR
 
-    cell: dict[str, Any] = {"dataset": dataset, "seed": seed, "budget_s": budget}
-    for keep in KEEPS:
-        with searched(dataset, seed, budget, folder, keep_epoch=keep, refit=None) as found:
-            best, splits = found.best, found.prepared.splits
-            cell[keep] = {
-                "trials": len(found.study.trials),
-                "own": found.test_score(load_logged(best.user_attrs[MODEL_URI_ATTR]), splits),
-                "shipped": found.result.test_score,
-                "epochs": best.params["epochs"],
-                "kept_epochs": best.user_attrs.get(KEPT_EPOCHS_ATTR),
-            }
-            cell.update(
-                metric=found.metric.name, test_rows=len(splits.x_test),
-                higher_is_better=found.metric.direction == "maximize",
-            )  # fmt: skip
-    return cell
+    best = found.best
+    model = load_logged(best.user_attrs[MODEL_URI_ATTR])
+    return {
+        "own": found.test_score(model, found.prepared.splits),
+        "epochs": best.params["epochs"],
+        "kept_epochs": best.user_attrs.get(KEPT_EPOCHS_ATTR),
+    }
 
 
 def report(cells: list[dict[str, Any]]) -> str:
     """Per dataset: mean test score of each policy's shipped model, and the paired tally."""
-    lines = [
-        "| dataset | metric | seeds | trials (last / best) | shipped, last | shipped, best "
-        "| best ahead / level / behind | own model, last | own model, best | kept / sampled "
-        "epochs (best) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    held = 0
-    shown = [d for d in DATASETS if any(c["dataset"] == d for c in cells)]
-    for dataset in shown:
-        rows = [c for c in cells if c["dataset"] == dataset]
-        sign = 1.0 if rows[0]["higher_is_better"] else -1.0
-        tie = 1 / rows[0]["test_rows"] if rows[0]["higher_is_better"] else 0.0
+    return paired_report(
+        cells,
+        arms=KEEPS,
+        labels=KEEPS,
+        extra=("own model, last | own model, best | kept / sampled epochs (best)", _columns),
+        claim="--keep-epoch best at least --keep-epoch last's",
+    )
 
-        def mean(keep: str, key: str, rows: list[dict[str, Any]] = rows) -> float:
-            return statistics.fmean(c[keep][key] for c in rows)
 
-        gains = [sign * (c["best"]["shipped"] - c["last"]["shipped"]) for c in rows]
-        held += sign * (mean("best", "shipped") - mean("last", "shipped")) >= -tie
-        lines.append(
-            f"| {dataset} | {rows[0]['metric']} | {len(rows)} | "
-            f"{mean('last', 'trials'):.0f} / {mean('best', 'trials'):.0f} | "
-            f"{mean('last', 'shipped'):.4f} | {mean('best', 'shipped'):.4f} | "
-            f"{tally(gains, tie / 2)} | {mean('last', 'own'):.4f} | {mean('best', 'own'):.4f} | "
-            f"{mean('best', 'kept_epochs'):.1f} / {mean('best', 'epochs'):.1f} |"
-        )
-    lines += [
-        "",
-        f"Mean shipped test score with --keep-epoch best at least --keep-epoch last's (within "
-        f"one test row): {held} of {len(shown)} datasets.",
-    ]
-    return "\n".join(lines)
+def _columns(pair: Pair) -> str:
+    return (
+        f"{pair.mean('last', 'own'):.4f} | {pair.mean('best', 'own'):.4f} | "
+        f"{pair.mean('best', 'kept_epochs'):.1f} / {pair.mean('best', 'epochs'):.1f}"
+    )
 
 
 def main() -> None:

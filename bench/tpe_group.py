@@ -21,22 +21,23 @@ beyond the six): iris, the noisy task of bench/small_data.py and Friedman's #1 r
 
 from __future__ import annotations
 
-import statistics
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optuna
-from _common import tally
-from refit import DATASETS, searched, study_main
+from _paired import Pair, paired_cell, paired_report
+from refit import DATASETS, study_main
+
+if TYPE_CHECKING:
+    from refit import Searched
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "tpe_group.jsonl"
 REPORT = HERE / "tpe_group.md"
 BUDGET = 40.0  # seconds a study, as bench/best_epoch.py
 GROUPED = "tpe-group"  # the candidate's name in tune's sampler registry, for this script only
-# Each record key, and the name of its sampler in tune's registry.
-ARMS = {"tpe": "tpe", GROUPED: GROUPED}
+SAMPLERS = ("tpe", GROUPED)  # each is also the key of its arm's record
 
 
 def grouped_tpe(seed: int) -> optuna.samplers.BaseSampler:
@@ -59,56 +60,28 @@ def register_candidate() -> None:
 def run_cell(dataset: str, seed: int, budget: float, folder: Path) -> dict[str, Any]:
     """Two studies of one dataset and seed, one per sampler, with their test scores."""
     register_candidate()
-    cell: dict[str, Any] = {"dataset": dataset, "seed": seed, "budget_s": budget}
-    for key, sampler in ARMS.items():
-        with searched(dataset, seed, budget, folder, sampler=sampler) as found:
-            splits = found.prepared.splits
-            cell[key] = {
-                "trials": len(found.study.trials),
-                "validation": found.best.value,
-                "shipped": found.result.test_score,
-                "n_layers": found.best.params["n_layers"],
-            }
-            cell.update(
-                metric=found.metric.name, test_rows=len(splits.x_test),
-                higher_is_better=found.metric.direction == "maximize",
-            )  # fmt: skip
-    return cell
+    arms = {sampler: {"sampler": sampler} for sampler in SAMPLERS}
+    return paired_cell(dataset, seed, budget, folder, arms, _chosen)
+
+
+def _chosen(found: Searched) -> dict[str, Any]:
+    return {"validation": found.best.value, "n_layers": found.best.params["n_layers"]}
 
 
 def report(cells: list[dict[str, Any]]) -> str:
     """Per dataset: each sampler's mean shipped test score and best validation value, and
     the paired tally of the shipped scores."""
-    lines = [
-        "| dataset | metric | seeds | trials (tpe / group) | shipped, tpe | shipped, group "
-        "| group ahead / level / behind | best validation, tpe | best validation, group |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    held = 0
-    shown = [d for d in DATASETS if any(c["dataset"] == d for c in cells)]
-    for dataset in shown:
-        rows = [c for c in cells if c["dataset"] == dataset]
-        sign = 1.0 if rows[0]["higher_is_better"] else -1.0
-        tie = 1 / rows[0]["test_rows"] if rows[0]["higher_is_better"] else 0.0
+    return paired_report(
+        cells,
+        arms=SAMPLERS,
+        labels=("tpe", "group"),
+        extra=("best validation, tpe | best validation, group", _columns),
+        claim="the group decomposition at least tune's TPE's",
+    )
 
-        def mean(sampler: str, key: str, rows: list[dict[str, Any]] = rows) -> float:
-            return statistics.fmean(c[sampler][key] for c in rows)
 
-        gains = [sign * (c[GROUPED]["shipped"] - c["tpe"]["shipped"]) for c in rows]
-        held += sign * (mean(GROUPED, "shipped") - mean("tpe", "shipped")) >= -tie
-        lines.append(
-            f"| {dataset} | {rows[0]['metric']} | {len(rows)} | "
-            f"{mean('tpe', 'trials'):.0f} / {mean(GROUPED, 'trials'):.0f} | "
-            f"{mean('tpe', 'shipped'):.4f} | {mean(GROUPED, 'shipped'):.4f} | "
-            f"{tally(gains, tie / 2)} | {mean('tpe', 'validation'):.4f} | "
-            f"{mean(GROUPED, 'validation'):.4f} |"
-        )
-    lines += [
-        "",
-        f"Mean shipped test score with the group decomposition at least tune's TPE's (within "
-        f"one test row): {held} of {len(shown)} datasets.",
-    ]
-    return "\n".join(lines)
+def _columns(pair: Pair) -> str:
+    return f"{pair.mean('tpe', 'validation'):.4f} | {pair.mean(GROUPED, 'validation'):.4f}"
 
 
 def main() -> None:

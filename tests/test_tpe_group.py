@@ -14,18 +14,11 @@ sys.path.insert(0, str(BENCH))
 import tpe_group  # noqa: E402
 
 from search.run._samplers import SAMPLERS, make_sampler  # noqa: E402
+from tests.paired_cases import assert_reads_the_cases_right, paired_cells, report_rows  # noqa: E402
 
 
-def _cell(dataset: str, seed: int, tpe: float, group: float, **extra: Any) -> dict[str, Any]:
-    def sampler(shipped: float) -> dict[str, Any]:
-        return {"trials": 10, "validation": shipped, "shipped": shipped, "n_layers": 2}
-
-    accuracy = extra.get("metric", "accuracy") == "accuracy"
-    return {
-        "dataset": dataset, "seed": seed, "budget_s": 40.0, "metric": "accuracy",
-        "test_rows": 30, "higher_is_better": accuracy, "tpe": sampler(tpe),
-        tpe_group.GROUPED: sampler(group), **extra,
-    }  # fmt: skip
+def _sampler(sampler: str, shipped: float) -> dict[str, Any]:
+    return {"trials": 10, "validation": shipped, "shipped": shipped, "n_layers": 2}
 
 
 def test_the_candidate_models_the_conditional_widths_jointly_and_tune_s_tpe_does_not() -> None:
@@ -50,20 +43,8 @@ def test_the_candidate_models_the_conditional_widths_jointly_and_tune_s_tpe_does
 
 
 def test_the_report_counts_seeds_and_datasets_in_each_metric_s_direction() -> None:
-    cells = [
-        # iris, 30 test rows: one row is 0.033; a gain under half a row is level.
-        _cell("iris", 0, 0.90, 0.9667),
-        _cell("iris", 1, 0.90, 0.91),
-        _cell("iris", 2, 0.90, 0.8667),
-        # Regression: lower is better, so 48 against 50 puts the group ahead.
-        _cell("diabetes", 0, 50.0, 48.0, metric="rmse"),
-        _cell("diabetes", 1, 50.0, 55.0, metric="rmse"),
-    ]
+    text = tpe_group.report(paired_cells(tpe_group.SAMPLERS, _sampler))
 
-    text = tpe_group.report(cells)
-
-    rows = {line.split(" | ")[0].strip("| "): line for line in text.splitlines()}
-    assert " | 1 / 1 / 1 | " in rows["iris"] and " | 10 / 10 | " in rows["iris"]
-    assert " | rmse | 2 | " in rows["diabetes"] and " | 1 / 0 / 1 | " in rows["diabetes"]
-    # iris: means 0.90 against 0.9145, ahead; diabetes: 50 against 51.5 RMSE, behind.
-    assert text.endswith("(within one test row): 1 of 2 datasets.")
+    assert_reads_the_cases_right(text)
+    # The best validation values, the candidate's last.
+    assert report_rows(text)["iris"].endswith(" | 0.9000 | 0.9145 |")
