@@ -3,8 +3,10 @@
 Building (`build_model`) is kept apart from training (`train_model`), so each can be tested alone.
 """
 
+from objectives._average import average_models
 from objectives._build import BUILDERS, OPTIMIZERS, build_model, make_optimizer
 from objectives._data import PreparedData, Splits, prepare, target_columns
+from objectives._draws import DRAWS, train_draws
 from objectives._fingerprint import DataFingerprint, data_digest
 from objectives._images import image_shape
 from objectives._layout import AUTO, FamilyChoice, choose_family
@@ -28,6 +30,7 @@ __all__ = [
     "BUILDERS",
     "BUILTINS",
     "DEFAULT_METRIC",
+    "DRAWS",
     "METRICS",
     "OPTIMIZERS",
     "DataFingerprint",
@@ -38,6 +41,7 @@ __all__ = [
     "Splits",
     "TargetEncoding",
     "Trained",
+    "average_models",
     "build_model",
     "choose_family",
     "data_digest",
@@ -54,6 +58,7 @@ __all__ = [
     "score",
     "sequence_shape",
     "target_columns",
+    "train_draws",
     "train_model",
     "training_batches",
 ]

@@ -23,30 +23,7 @@ from objectives import (
 )
 from objectives import _train as train_module
 from spaces import SPACES, Problem, SpaceConfig, TrialFailed
-
-
-def _params(**overrides: Any) -> dict[str, Any]:
-    params = {
-        "n_layers": 1,
-        "units_0": 8,
-        "initializer": "glorot_uniform",
-        "activation": "relu",
-        "dropout": 0.0,
-        "optimizer": "adam",
-        "learning_rate": 0.01,
-        "batch_size": 16,
-        "epochs": 2,
-        "loss": "binary_crossentropy",
-    }
-    return {**params, **overrides}
-
-
-def _binary_splits(n: int = 48) -> Splits:
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(n, 3)).astype("float32")
-    y = (x[:, :1] + x[:, 1:2] > 0).astype("float32")
-    cut, end = n // 2, 3 * n // 4
-    return Splits(x[:cut], y[:cut], x[cut:end], y[cut:end], x[end:], y[end:])
+from tests.objectives.tiny import binary_splits, dense_params
 
 
 class _Epochs(keras.callbacks.Callback):
@@ -59,11 +36,11 @@ class _Epochs(keras.callbacks.Callback):
 
 
 def test_train_then_score(seed: int) -> None:
-    splits = _binary_splits()
+    splits = binary_splits()
     metric = get_metric("accuracy", "binary")
-    model = build_model(_params(), Problem("binary", 3, 1), metric)
+    model = build_model(dense_params(), Problem("binary", 3, 1), metric)
     epochs = _Epochs()
-    history = train_model(model, splits, _params(), [epochs]).history
+    history = train_model(model, splits, dense_params(), [epochs]).history
     assert epochs.seen == [0, 1]  # extra callbacks run
     assert set(history) == {"loss", "val_loss", "accuracy", "val_accuracy"}
     assert all(len(values) == 2 for values in history.values())
@@ -101,7 +78,7 @@ def test_training_batches_keep_inputs_and_targets_together() -> None:
 
 
 def test_large_training_splits_go_through_keras_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
-    splits = _binary_splits()
+    splits = binary_splits()
     small = train_module._training_inputs(splits, 16)
     assert isinstance(small["x"], tf.data.Dataset) and small["shuffle"] is False
     monkeypatch.setattr(train_module, "DATASET_MAX_ROWS", len(splits.x_train) - 1)
@@ -117,8 +94,8 @@ def test_the_same_seed_trains_the_same_model(
 ) -> None:
     monkeypatch.setattr(train_module, "EAGER_MAX_STEPS", eager_max_steps)
     monkeypatch.setattr(train_module, "DATASET_MAX_ROWS", dataset_max_rows)
-    splits = _binary_splits(96)
-    params = _params(epochs=3, dropout=0.2)
+    splits = binary_splits(96)
+    params = dense_params(epochs=3, dropout=0.2)
 
     def losses(seed: int) -> list[float]:
         fresh_session(seed)
@@ -140,7 +117,7 @@ def test_a_diverging_loss_fails_the_trial_quietly(
     x = rng.normal(size=(32, 3)).astype("float32") * 1e3
     y = rng.normal(size=(32, 1)).astype("float32") * 1e6
     splits = Splits(x, y, x[:8], y[:8], x[:8], y[:8])
-    params = _params(optimizer="sgd", learning_rate=10.0, loss="mse", batch_size=8)
+    params = dense_params(optimizer="sgd", learning_rate=10.0, loss="mse", batch_size=8)
     model = build_model(params, Problem("regression", 3, 1), get_metric(None, "regression"))
     capsys.readouterr()
     with pytest.raises(TrialFailed, match=r"^loss became (nan|inf) at epoch 0; training diverged$"):
@@ -150,36 +127,36 @@ def test_a_diverging_loss_fails_the_trial_quietly(
 
 
 def test_infinite_inputs_fail_the_trial(seed: int) -> None:
-    splits = _binary_splits()
+    splits = binary_splits()
     x_train = splits.x_train.copy()
     x_train[0, 0] = np.inf
     bad = Splits(
         x_train, *[getattr(splits, f) for f in ("y_train", "x_val", "y_val", "x_test", "y_test")]
     )
-    model = build_model(_params(), Problem("binary", 3, 1), get_metric(None, "binary"))
+    model = build_model(dense_params(), Problem("binary", 3, 1), get_metric(None, "binary"))
     with pytest.raises(TrialFailed, match="loss became nan"):
-        train_model(model, bad, _params(batch_size=32))
+        train_model(model, bad, dense_params(batch_size=32))
 
 
 def test_nan_predictions_fail_the_trial() -> None:
-    model = build_model(_params(), Problem("binary", 3, 1), get_metric(None, "binary"))
+    model = build_model(dense_params(), Problem("binary", 3, 1), get_metric(None, "binary"))
     output = model.get_layer("output")
     output.kernel.assign(np.full(output.kernel.shape, np.nan, "float32"))
-    splits = _binary_splits()
+    splits = binary_splits()
     with pytest.raises(TrialFailed, match="the model predicts NaN or infinite values"):
         score(model, splits.x_val, splits.y_val, get_metric(None, "binary"), "binary")
 
 
 def test_predict_in_chunks_matches_one_call(monkeypatch: pytest.MonkeyPatch) -> None:
-    model = build_model(_params(), Problem("binary", 3, 1), get_metric(None, "binary"))
-    x = _binary_splits().x_train
+    model = build_model(dense_params(), Problem("binary", 3, 1), get_metric(None, "binary"))
+    x = binary_splits().x_train
     whole = predict(model, x)
     monkeypatch.setattr(train_module, "PREDICT_BATCH", 5)
     np.testing.assert_allclose(predict(model, x), whole, rtol=1e-6)
 
 
 def test_predict_nothing() -> None:
-    model = build_model(_params(), Problem("multiclass", 3, 4), get_metric(None, "multiclass"))
+    model = build_model(dense_params(), Problem("multiclass", 3, 4), get_metric(None, "multiclass"))
     assert predict(model, np.zeros((0, 3), "float32")).shape == (0, 4)
 
 
@@ -218,7 +195,7 @@ def _train_noisy(keep: str, epochs: int = 14, validate: bool = True) -> tuple[An
     if not validate:
         splits = Splits(splits.x_train, splits.y_train, splits.x_val[:0], splits.y_val[:0],
                         splits.x_test, splits.y_test)  # fmt: skip
-    params = _params(n_layers=2, units_0=64, units_1=64, learning_rate=0.05, epochs=epochs)
+    params = dense_params(n_layers=2, units_0=64, units_1=64, learning_rate=0.05, epochs=epochs)
     fresh_session(11)
     model = build_model(params, Problem("binary", 4, 1))
     if not validate:  # as a refit trains
