@@ -105,7 +105,10 @@ def run_cell(dataset: str, seed: int, budget: float, folder: Path) -> dict[str, 
             return found.test_score(replay, splits)
 
         def refit_score(number: int) -> float:
-            model, fold = train_refit(found.prepared, found.builder, seed, by_number[number])
+            # One draw, as selection.md was recorded (before refits were averaged).
+            model, fold = train_refit(
+                found.prepared, found.builder, seed, by_number[number], draws=1
+            )
             return found.test_score(model, fold.splits)
 
         cell = {
