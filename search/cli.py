@@ -96,9 +96,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option(
     "--refit/--no-refit",
     default=None,
-    help="At the end, train the best configuration again on every row outside the test split "
-    "and ship that model; --no-refit ships the best trial's own model (one split only: with "
-    "--cv the refit always runs). Default: on for classification, off for regression.",
+    help="At the end, train the best configuration again on every row outside the test split, "
+    "three times with different seeds, and ship their mean; --no-refit ships the best trial's "
+    "own model (one split only: with --cv the refit always runs). Default: on.",
 )
 @click.option(
     "--config",

@@ -241,6 +241,7 @@ def _outcome_tags(best: FrozenTrial | None, refit: Refit | None) -> dict[str, An
         tags["tune.best_model_uri"] = best.user_attrs[MODEL_URI_ATTR]
     if refit is not None:
         tags.update({"tune.refit_trial": refit.trial, "tune.refit_rows": refit.rows})
+        tags["tune.refit_draws"] = refit.draws
         tags["tune.refit_model_uri"] = refit.model_uri
     return tags
 

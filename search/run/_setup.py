@@ -79,12 +79,11 @@ class Setup:
     @property
     def refits(self) -> bool:
         """Whether the run ends with a refit: always with folds; else as --refit says, by
-        default for classification only (on regression it scored worse, bench/refit.md)."""
-        if self.validation.crossed:
+        default yes (the mean of three draws, bench/ensemble.md; a single draw scored worse
+        on regression, bench/refit.md)."""
+        if self.validation.crossed or self.spec.refit is None:
             return True
-        if self.spec.refit is not None:
-            return self.spec.refit
-        return self.data.problem.task != "regression"
+        return self.spec.refit
 
     @property
     def notes(self) -> tuple[str, ...]:

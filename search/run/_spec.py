@@ -55,7 +55,7 @@ class StudySpec:
     # validation (bench/best_epoch.md: better on some datasets, worse on tiny validation splits).
     keep_epoch: str = "last"
     # At the end of a run, train the best configuration again on every row outside the test
-    # split; that refit is the model users get. None: for classification only (Setup.refits).
+    # split; that refit is the model users get. None: the default, yes (Setup.refits).
     refit: bool | None = None
     # Optuna's heartbeat: a worker silent for `grace_period` seconds is taken for dead and
     # its trial retried once. Short values let a fail-over test take seconds.

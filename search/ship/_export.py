@@ -103,8 +103,10 @@ def describe(meta: dict[str, Any]) -> str:
     searched = (
         f"{refit['cv']}-fold cross-validation {name}" if refit["cv"] > 1 else f"validation {name}"
     )
+    draws = int(refit.get("draws", 1))
+    mean = f", the mean of {draws} draws" if draws > 1 else ""
     return (
-        f"refit of trial #{refit['trial']} on {refit['rows']} rows ({searched} "
+        f"refit of trial #{refit['trial']} on {refit['rows']} rows{mean} ({searched} "
         f"{metric['trial_value']:.4f}); {test} (as logged)"
     )
 

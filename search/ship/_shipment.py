@@ -21,15 +21,7 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial
 
-from objectives import (
-    Metric,
-    PreparedData,
-    Preprocessor,
-    Splits,
-    build_model,
-    fresh_session,
-    train_model,
-)
+from objectives import DRAWS, Metric, PreparedData, Preprocessor, Splits, train_draws
 from objectives._folds import refit_fold
 from search.stores._lookup import trained_params
 from search.stores._names import MODEL_URI_ATTR, REFIT_ATTR
@@ -49,7 +41,7 @@ class Shipment:
     preprocessor: Preprocessor
     checked_split: str | None  # "validation" or "test": where the logged score must hold
     logged: float | None
-    refit_of: dict[str, Any] | None = None  # trial, rows, cv: set when the model is a refit
+    refit_of: dict[str, Any] | None = None  # trial, rows, cv, draws: set for a refit
 
 
 def choose(
@@ -69,7 +61,7 @@ def choose(
     if refit:
         model = retrain(study, best, data, metric)
         rows = len(data.splits.x_train) + len(data.splits.x_val)
-        of = _refit_of(best.number, rows, 1)
+        of = _refit_of(best.number, rows, 1, DRAWS)
         return Shipment(model, best, None, data.splits, data.preprocessor, None, None, of)
     uri = best.user_attrs.get(MODEL_URI_ATTR)
     model = load_logged_model(uri, best.number, tracking_uri)
@@ -88,14 +80,15 @@ def _logged_refit(
     model = load_logged_model(made["model_uri"], made["trial"], tracking_uri)
     trial = next(t for t in study.get_trials(deepcopy=False) if t.number == made["trial"])
     fold = refit_fold(data)
-    of = _refit_of(made["trial"], made["rows"], made["cv"])
+    # A refit logged before refits were averaged is one draw.
+    of = _refit_of(made["trial"], made["rows"], made["cv"], int(made.get("draws", 1)))
     return Shipment(
         model, trial, made["model_uri"], fold.splits, fold.preprocessor, "test", made["test"], of
     )
 
 
-def _refit_of(trial: int, rows: int, cv: int) -> dict[str, Any]:
-    return {"trial": trial, "rows": rows, "cv": cv}
+def _refit_of(trial: int, rows: int, cv: int, draws: int) -> dict[str, Any]:
+    return {"trial": trial, "rows": rows, "cv": cv, "draws": draws}
 
 
 def load_logged_model(uri: str | None, trial: int, tracking_uri: str) -> keras.Model:
@@ -118,16 +111,15 @@ def load_logged_model(uri: str | None, trial: int, tracking_uri: str) -> keras.M
 def retrain(
     study: optuna.Study, best: FrozenTrial, data: PreparedData, metric: Metric
 ) -> keras.Model:
-    """Train the best parameters again on train+validation (validation is then in-sample)."""
-    params = trained_params(best)
-    fresh_session(int(study.user_attrs.get("seed", 0)) + best.number)
+    """Train the best parameters again on train+validation (validation is then in-sample),
+    as a run's refit does: the mean of DRAWS draws, the first with the trial's seed."""
     family = get_space(str(study.user_attrs.get("space", "dense")))
-    model = build_model(params, data.problem, metric, family.builder)
     splits = data.splits
     joined = replace(
         splits,
         x_train=np.concatenate([splits.x_train, splits.x_val]),
         y_train=np.concatenate([splits.y_train, splits.y_val]),
     )
-    train_model(model, joined, params)
-    return model
+    seed = int(study.user_attrs.get("seed", 0)) + best.number
+    params = trained_params(best)
+    return train_draws(params, data.problem, joined, family.builder, seed, metric=metric)

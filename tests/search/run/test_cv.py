@@ -57,12 +57,12 @@ def test_the_export_is_the_refit_and_reproduces_its_test_score(tune, stores, tmp
 
     meta = json.loads((tmp_path / "x" / "tune.json").read_text(encoding="utf-8"))
     assert meta["refit"] is True
-    assert meta["refit_of"] == {"trial": meta["trial"], "rows": 120, "cv": 3}
+    assert meta["refit_of"] == {"trial": meta["trial"], "rows": 120, "cv": 3, "draws": 3}
     assert meta["source_model_uri"] == parent.data.tags["tune.refit_model_uri"]
     # The export checks the reloaded weights against the logged test score to 1e-6.
     assert meta["metric"]["test"] == pytest.approx(parent.data.metrics["test_accuracy"], abs=1e-6)
     assert meta["metric"]["validation"] is None  # the refit has no validation rows
-    assert f"refit of trial #{meta['trial']} on 120 rows (3-fold" in out
+    assert f"refit of trial #{meta['trial']} on 120 rows, the mean of 3 draws (3-fold" in out
     # Its preprocessing is the refit's, fitted on all 120 rows, not the study's 90.
     study = optuna.load_study(study_name="iris", storage=stores.storage)
     stored = json.loads(study.user_attrs["schema"])["preprocessor"]

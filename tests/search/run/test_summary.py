@@ -76,6 +76,18 @@ def test_a_declined_refit_says_why_and_which_model_ships() -> None:
     ) in text
 
 
+def test_an_averaged_refit_says_how_many_draws_ship_and_an_older_one_does_not() -> None:
+    refit = {"trial": 1, "rows": 120, "cv": 1, "draws": 3}
+    text = format_summary(replace(_result(), refit=refit))
+    assert (
+        "Test accuracy of the refit model (trial #1 retrained on 120 rows, every row outside "
+        "the test split, the mean of 3 draws): 0.8500"
+    ) in text
+    older = {"trial": 1, "rows": 120, "cv": 1}  # refits logged before they were averaged
+    text = format_summary(replace(_result(), refit=older))
+    assert "every row outside the test split): 0.8500" in text
+
+
 def test_a_kept_best_epoch_is_named_and_a_last_one_is_not() -> None:
     params = {"n_layers": 1, "epochs": 20}
     kept_best = replace(_result(), best={"number": 1, "value": 0.9, "params": params,

@@ -90,12 +90,13 @@ def test_the_export_is_the_runs_refit_and_scores_its_logged_test_value(
     study, meta, parent = _study(exported), exported.meta, _parent(exported)
     best = study.best_trial
     assert meta["refit"] is True
-    assert meta["refit_of"] == {"trial": best.number, "rows": REST_ROWS, "cv": 1}
+    assert meta["refit_of"] == {"trial": best.number, "rows": REST_ROWS, "cv": 1, "draws": 3}
     assert meta["source_model_uri"] == parent.data.tags["tune.refit_model_uri"]
     assert meta["metric"]["validation"] is None  # the refit trained on the validation rows
     assert meta["metric"]["trial_value"] == pytest.approx(best.value)
     assert (
-        f"refit of trial #{best.number} on {REST_ROWS} rows (validation accuracy" in exported.said
+        f"refit of trial #{best.number} on {REST_ROWS} rows, the mean of 3 draws (validation "
+        "accuracy" in exported.said
     )
     # Independently of the export code: reload the file, replay the refit's rows and
     # preprocessing (fitted on all 120, not the trials' 90), score the test split.
@@ -191,7 +192,7 @@ def test_refit_retrains_on_train_and_validation(tune, exported: Exported, tmp_pa
     result = tune("export", STUDY, "--out", str(out), "--refit", *exported.stores.flags())
     assert "in-sample after --refit" in result.out
     meta = json.loads((out / "tune.json").read_text(encoding="utf-8"))
-    assert meta["refit"] is True
+    assert meta["refit"] is True and meta["refit_of"]["draws"] == 3
     assert meta["params"] == exported.meta["params"]
     assert (out / "saved_model" / "saved_model.pb").is_file()
 
