@@ -43,7 +43,9 @@ units = [8, 16]
 epochs = [{EPOCHS}, {EPOCHS}]
 batch_sizes = [16]
 """
-WAIT_S = 90
+# Generous: a wait ends as soon as the machines get there, and a loaded 2-core CI machine
+# can take three times as long as a quiet one.
+WAIT_S = 240
 ENDED = (TrialState.COMPLETE, TrialState.PRUNED)
 
 
