@@ -40,11 +40,9 @@ from refit import DATASETS, searched, study_main
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    import keras
     import numpy as np
     import optuna
 
-    from objectives import Metric, Splits
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "ensemble.jsonl"
@@ -85,6 +83,7 @@ def run_cell(dataset: str, seed: int, budget: float, folder: Path) -> dict[str, 
     from objectives._folds import refit_fold
     from objectives._train import predict
     from search.run._model_log import load_logged
+    from search.run._refit import rest_fit
     from search.stores._lookup import trained_params
     from search.stores._names import MODEL_URI_ATTR
 
@@ -108,34 +107,26 @@ def run_cell(dataset: str, seed: int, budget: float, folder: Path) -> dict[str, 
         def fits(outputs: np.ndarray) -> float:
             return metric.score(fold.splits.y_train.astype(np.float64), outputs, task)
 
-        held = keeps(metric.direction, own_fit(logged[0], splits, metric, task))
+        held = keeps(metric.direction, rest_fit(logged[0], splits, metric, task))
+        kept = {
+            "refit_kept": held(fits(rest[0])),
+            "refits3_kept": held(fits(mean_output(rest[:3]))),
+        }
         outputs = {
             "own": tops[0], "refit": test[0], "pair": mean_output([tops[0], test[0]]),
             **{f"refits{k}": mean_output(test[:k]) for k in REFITS},
             **{f"top{k}": mean_output(tops[:k]) for k in TOPS},
             "top3+refit": mean_output([test[0], *tops[:3]]),
-            "before": test[0] if task != "regression" and held(fits(rest[0])) else tops[0],
-            "now": mean_output(test[:3]) if held(fits(mean_output(rest[:3]))) else tops[0],
+            "before": test[0] if task != "regression" and kept["refit_kept"] else tops[0],
+            "now": mean_output(test[:3]) if kept["refits3_kept"] else tops[0],
         }  # fmt: skip
         scores = {name: metric.score(y, out, task) for name, out in outputs.items()}
         return {
             "dataset": dataset, "seed": seed, "budget_s": budget, "metric": metric.name,
             "higher_is_better": metric.direction == "maximize",
             "test_rows": len(splits.x_test), "trials": len(found.study.trials),
-            "logged_models": len(ranked), **scores,
-            "refit_kept": held(fits(rest[0])), "refits3_kept": held(fits(mean_output(rest[:3]))),
+            "logged_models": len(ranked), **scores, **kept,
         }  # fmt: skip
-
-
-def own_fit(model: keras.Model, splits: Splits, metric: Metric, task: str) -> float:
-    """How well a trial's model fits every row outside the test split (as tune's check)."""
-    import numpy as np
-
-    from objectives._train import predict
-
-    x = np.concatenate([splits.x_train, splits.x_val])
-    y = np.concatenate([splits.y_train, splits.y_val]).astype(np.float64)
-    return metric.score(y, predict(model, x), task)
 
 
 def keeps(direction: str, own: float) -> Callable[[float], bool]:

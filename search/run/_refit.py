@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     import optuna
     from optuna.trial import FrozenTrial
 
-    from objectives import PreparedData
+    from objectives import Metric, PreparedData, Splits
     from search.run._setup import Setup
 
 
@@ -110,10 +110,14 @@ def _own_fit(best: FrozenTrial, setup: Setup) -> float | None:
     uri = best.user_attrs.get(MODEL_URI_ATTR)
     if uri is None:
         return None
-    splits = setup.data.splits
+    return rest_fit(load_logged(uri), setup.data.splits, setup.metric, setup.data.problem.task)
+
+
+def rest_fit(model: keras.Model, splits: Splits, metric: Metric, task: str) -> float:
+    """How well `model` fits every row outside the test split of `splits`."""
     x = np.concatenate([splits.x_train, splits.x_val])
     y = np.concatenate([splits.y_train, splits.y_val])
-    return score(load_logged(uri), x, y, setup.metric, setup.data.problem.task)
+    return score(model, x, y, metric, task)
 
 
 def train_refit(

@@ -6,6 +6,7 @@ import shlex
 from typing import Any
 
 from search.run._runner import RunResult
+from search.stores._lookup import refit_mean
 from search.stores._names import DEFAULT_STORAGE, DEFAULT_TRACKING_URI
 
 
@@ -83,15 +84,9 @@ def _test_line(result: RunResult, test_score: float) -> str:
         return f"Test {result.metric} of the best model: {test_score:.4f}"
     return (
         f"Test {result.metric} of the refit model (trial #{refit['trial']} retrained on "
-        f"{refit['rows']} rows, every row outside the test split{_draws(refit)}): "
+        f"{refit['rows']} rows, every row outside the test split{refit_mean(refit)}): "
         f"{test_score:.4f}"
     )
-
-
-def _draws(refit: dict[str, Any]) -> str:
-    """The words that say an averaged refit is a mean (older refits were one draw)."""
-    draws = int(refit.get("draws", 1))
-    return f", the mean of {draws} draws" if draws > 1 else ""
 
 
 def _short(value: Any) -> str:

@@ -33,7 +33,13 @@ from search._options import DEFAULT_BACKEND
 from search.ship._files import META_FILE, MODEL_FILE, SAVED_MODEL_DIR
 from search.ship._saved_model import tensorflow_installed, write_saved_model
 from search.ship._shipment import Shipment, choose
-from search.stores._lookup import load_study, open_existing, real_params, require_best
+from search.stores._lookup import (
+    load_study,
+    open_existing,
+    real_params,
+    refit_mean,
+    require_best,
+)
 from search.stores._names import RUN_ID_ATTR
 from search.stores._storage import mask_text
 from search.stores._tracking import tracking_client
@@ -103,10 +109,8 @@ def describe(meta: dict[str, Any]) -> str:
     searched = (
         f"{refit['cv']}-fold cross-validation {name}" if refit["cv"] > 1 else f"validation {name}"
     )
-    draws = int(refit.get("draws", 1))
-    mean = f", the mean of {draws} draws" if draws > 1 else ""
     return (
-        f"refit of trial #{refit['trial']} on {refit['rows']} rows{mean} ({searched} "
+        f"refit of trial #{refit['trial']} on {refit['rows']} rows{refit_mean(refit)} ({searched} "
         f"{metric['trial_value']:.4f}); {test} (as logged)"
     )
 

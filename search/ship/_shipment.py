@@ -23,7 +23,7 @@ from optuna.trial import FrozenTrial
 
 from objectives import DRAWS, Metric, PreparedData, Preprocessor, Splits, train_draws
 from objectives._folds import refit_fold
-from search.stores._lookup import trained_params
+from search.stores._lookup import refit_draws, trained_params
 from search.stores._names import MODEL_URI_ATTR, REFIT_ATTR
 from search.stores._storage import mask_text, mask_url
 from search.stores._tracking import tracking_client
@@ -80,8 +80,7 @@ def _logged_refit(
     model = load_logged_model(made["model_uri"], made["trial"], tracking_uri)
     trial = next(t for t in study.get_trials(deepcopy=False) if t.number == made["trial"])
     fold = refit_fold(data)
-    # A refit logged before refits were averaged is one draw.
-    of = _refit_of(made["trial"], made["rows"], made["cv"], int(made.get("draws", 1)))
+    of = _refit_of(made["trial"], made["rows"], made["cv"], refit_draws(made))
     return Shipment(
         model, trial, made["model_uri"], fold.splits, fold.preprocessor, "test", made["test"], of
     )

@@ -113,6 +113,18 @@ def trained_params(trial: FrozenTrial) -> dict[str, Any]:
     return {**params, "epochs": int(kept)} if kept else params
 
 
+def refit_draws(record: dict[str, Any]) -> int:
+    """How many draws a stored refit record averages (records made before refits were
+    averaged have no count: they are one draw)."""
+    return int(record.get("draws", 1))
+
+
+def refit_mean(record: dict[str, Any]) -> str:
+    """The words that say a refit record is a mean, for the lines that describe it."""
+    draws = refit_draws(record)
+    return f", the mean of {draws} draws" if draws > 1 else ""
+
+
 def find_baseline(study: optuna.Study) -> FrozenTrial | None:
     """The enqueued textbook trial, if the study has one."""
     for trial in study.get_trials(deepcopy=False):
