@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from search.stores._lookup import find_baseline, fold_spread, real_params
+from search.stores._lookup import find_baseline, fold_spread, real_params, refit_mean
 from search.stores._names import FOLD_SCORES_ATTR, REFIT_ATTR
 from search.view import _pngs
 
@@ -251,7 +251,7 @@ def _summary(study: optuna.Study) -> str:
         rows.append(
             (
                 "refit model",
-                f"trial #{refit['trial']} retrained on {refit['rows']} rows; "
+                f"trial #{refit['trial']} retrained on {refit['rows']} rows{refit_mean(refit)}; "
                 f"test {study.user_attrs.get('metric', 'value')} {refit['test']:.6g}",
             )
         )

@@ -9,7 +9,8 @@ import optuna
 import pytest
 from mlflow import MlflowClient
 
-from search.view._report import PLOTS, write_plot_files
+from search.stores._names import REFIT_ATTR
+from search.view._report import PLOTS, _summary, write_plot_files
 from tests.conftest import Stores
 from tests.search.built import built_study
 
@@ -98,3 +99,15 @@ def test_the_report_command_needs_a_complete_trial(tune, tmp_path: Path) -> None
         "report", "broken", "--storage", storage, "--out", str(tmp_path / "r.html"), code=1
     ).err
     assert err.startswith("error: study 'broken' has no complete trial yet")
+
+
+def test_the_summary_names_the_refit_and_how_many_draws_it_averages() -> None:
+    study = _tiny_study([0.5, 0.9])
+    study.set_user_attr("metric", "accuracy")
+    study.set_user_attr(REFIT_ATTR, {"trial": 1, "rows": 120, "test": 0.95, "draws": 3})
+    assert "trial #1 retrained on 120 rows, the mean of 3 draws; test accuracy 0.95" in _summary(
+        study
+    )
+    # A refit recorded before refits were averaged is one draw, and says nothing of a mean.
+    study.set_user_attr(REFIT_ATTR, {"trial": 1, "rows": 120, "test": 0.95})
+    assert "trial #1 retrained on 120 rows; test accuracy 0.95" in _summary(study)
