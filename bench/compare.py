@@ -12,8 +12,10 @@ dataset (each stops starting trials once it is spent, as `tune run --timeout` do
 Each dataset is split once, outside them all, into a pool (what they see) and a 20 % holdout.
 Each contender's best-so-far models are scored on the holdout after its run; time to target is
 when a contender's best-so-far model first scores at least the best KerasTuner contender's
-final holdout score. Cells are appended to bench/compare/results.jsonl as they finish and
-skipped when present, so the run can be split into parts.
+final holdout score. Cells are appended to bench/compare/results.jsonl as they finish, with
+the machine, the versions and tune's commit they ran on, and skipped when this machine has
+recorded them, so the run can be split into parts; cells from another machine never mix with
+this one's, in a run or in the report (timings from different machines do not compare).
 
     python bench/compare.py                                    # 6 datasets, 3 seeds, 120 s
     python bench/compare.py --seeds 0 --budget 60 --datasets digits wine hard_classes
@@ -40,7 +42,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from contenders.datasets import DATASETS, Split, write_split  # noqa: E402
-from contenders.summary import write_report  # noqa: E402
+from contenders.summary import cpu, versions, write_report  # noqa: E402
 
 OUT = HERE / "compare"
 RESULTS = OUT / "results.jsonl"
@@ -175,12 +177,18 @@ def recorded() -> list[dict[str, Any]]:
 
 
 def pending(
-    cells: list[dict[str, Any]], datasets: list[str], seeds: list[int], budget: float
+    cells: list[dict[str, Any]], datasets: list[str], seeds: list[int], budget: float, machine: str
 ) -> list[tuple[str, int, str]]:
-    """The (dataset, seed, contender) cells not yet recorded at this budget, in run order."""
-    done = {(c["dataset"], c["seed"], c["contender"]) for c in cells if c["budget_s"] == budget}
+    """The (dataset, seed, contender) cells not yet recorded at this budget on `machine`, in
+    run order."""
+    done = {(c["dataset"], c["seed"], c["contender"]) for c in on(cells, budget, machine)}
     wanted = [(d, s, c) for s in seeds for d in datasets for c in CONTENDERS]
     return [cell for cell in wanted if cell not in done]
+
+
+def on(cells: list[dict[str, Any]], budget: float, machine: str | None) -> list[dict[str, Any]]:
+    """The cells recorded at `budget` on `machine` (None: cells that did not record one)."""
+    return [c for c in cells if c["budget_s"] == budget and c.get("machine") == machine]
 
 
 def main() -> int:
@@ -197,25 +205,49 @@ def main() -> int:
         return 1
     if not args.report:
         _run(args.datasets, args.seeds, args.budget or DEFAULT_BUDGET)
-    # The report shows one budget: the one asked for, else the one recorded last.
-    budget = args.budget or next((c["budget_s"] for c in reversed(recorded())), DEFAULT_BUDGET)
-    cells = [c for c in recorded() if c["budget_s"] == budget]
+    cells = reported(recorded(), args.budget, None if args.report else cpu())
     print(write_report(cells, OUT, HERE / "RESULTS.md"))
     return 0
 
 
+def reported(
+    cells: list[dict[str, Any]], budget: float | None, machine: str | None
+) -> list[dict[str, Any]]:
+    """The cells a report shows: one budget (the one asked for, else the one recorded last)
+    on one machine (the one given, else the one that recorded last at that budget)."""
+    budget = budget or next((c["budget_s"] for c in reversed(cells)), DEFAULT_BUDGET)
+    at_budget = [c for c in cells if c["budget_s"] == budget]
+    if machine is None:
+        machine = next((c.get("machine") for c in reversed(at_budget)), None)
+    return on(at_budget, budget, machine)
+
+
 def _run(datasets: list[str], seeds: list[int], budget: float) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
+    where = {"machine": cpu(), "versions": versions(), "commit": _commit()}
     with tempfile.TemporaryDirectory(prefix="tune-compare-") as root:
-        for dataset, seed, contender in pending(recorded(), datasets, seeds, budget):
+        for dataset, seed, contender in pending(recorded(), datasets, seeds, budget, cpu()):
             split = write_split(dataset, seed, Path(root))
             work = Path(root) / f"{dataset}-{seed}-{contender}"
             work.mkdir()
             cell = {"dataset": dataset, "metric": split.metric, "holdout_rows": _rows(split)}
+            cell.update(where)
             cell.update(run_cell(contender, split, seed, budget, work))
             with RESULTS.open("a") as out:
                 out.write(json.dumps(cell) + "\n")
             print(json.dumps({k: v for k, v in cell.items() if k != "curve"}), flush=True)
+
+
+def _commit() -> str | None:
+    """tune's commit, marked dirty with uncommitted changes (None outside a git checkout)."""
+    try:
+        described = subprocess.run(
+            ["git", "describe", "--always", "--dirty", "--abbrev=7"],
+            cwd=HERE.parent, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return described.stdout.strip() or None
 
 
 def _rows(split: Split) -> int:

@@ -15,13 +15,15 @@ sys.path.insert(0, str(BENCH))
 import compare  # noqa: E402
 from contenders import summary  # noqa: E402
 
+MACHINE = "Intel(R) Xeon(R) Processor, 2 cores"
+
 
 def cell(contender: str, curve: list[list[float]], **extra: Any) -> dict[str, Any]:
     return {
         "dataset": "wine", "seed": 0, "contender": contender, "budget_s": 60.0,
         "metric": "accuracy", "holdout_rows": 36, "status": "ok", "curve": curve,
         "wall_s": 70.0, "trials": 5, "fits": 5, "fits_per_min": 4.3, "peak_rss_mb": 900.0,
-        **extra,
+        "machine": MACHINE, "versions": "Python 3.11.7; keras 3.15.1", **extra,
     }  # fmt: skip
 
 
@@ -69,11 +71,36 @@ def test_recorded_cells_are_skipped_when_resuming(
     results = tmp_path / "results.jsonl"
     results.write_text("\n".join(json.dumps(c) for c in CELLS[:2]) + "\n")
     monkeypatch.setattr(compare, "RESULTS", results)
-    left = compare.pending(compare.recorded(), ["wine"], [0], 60.0)
+    left = compare.pending(compare.recorded(), ["wine"], [0], 60.0, MACHINE)
     assert ("wine", 0, "tune") not in left and ("wine", 0, "kt-random") not in left
     assert len(left) == len(compare.CONTENDERS) - 2
-    # Another budget is another cell.
-    assert len(compare.pending(compare.recorded(), ["wine"], [0], 120.0)) == 7
+    # Another budget is another cell, and so is another machine: its timings do not compare.
+    assert len(compare.pending(compare.recorded(), ["wine"], [0], 120.0, MACHINE)) == 7
+    assert len(compare.pending(compare.recorded(), ["wine"], [0], 60.0, "AMD EPYC, 2 cores")) == 7
+
+
+def test_a_report_shows_one_budget_on_one_machine() -> None:
+    elsewhere = [cell("tune", [[9.0, 0.5]], machine="AMD EPYC, 2 cores")]
+    older = [cell("tune", [[9.0, 0.6]], budget_s=120.0)]
+    cells = [*CELLS, *older, *elsewhere]
+    # By default the budget and the machine that recorded last.
+    assert compare.reported(cells, None, None) == elsewhere
+    assert compare.reported(cells, 60.0, MACHINE) == CELLS
+    assert compare.reported(cells, 120.0, None) == older
+    assert compare.reported(cells, 30.0, None) == []
+
+
+def test_the_report_names_the_machines_its_cells_recorded() -> None:
+    assert summary.machines(CELLS) == f"{MACHINE}; Python 3.11.7; keras 3.15.1"
+    unrecorded = {k: v for k, v in CELLS[0].items() if k not in ("machine", "versions")}
+    assert summary.machines([*CELLS, unrecorded]).endswith(" | not recorded for 1 of 6 cells")
+    assert summary.machines([]) == "no cells"
+
+
+def test_this_machine_is_named_by_processor_and_cores() -> None:
+    assert summary.cpu().endswith(" cores")
+    assert summary.versions().startswith("Python 3.")
+    assert compare._commit() is not None
 
 
 def test_report_names_a_failure_and_a_contender_that_never_reached_the_target(

@@ -275,21 +275,36 @@ def plot(every: list[Cell], dataset: str, path: Path) -> None:
     plt.close(figure)
 
 
-def machine() -> str:
-    """The machine and the versions, for the report."""
-    cpu = platform.processor() or platform.machine()
+def cpu() -> str:
+    """This machine's processor and core count, which each cell records."""
+    name = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.is_file():
         names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
                  if line.startswith("model name")]  # fmt: skip
-        cpu = f"{names[0]}, {len(names)} cores" if names else cpu
-    versions = []
+        name = f"{names[0]}, {len(names)} cores" if names else name
+    return name
+
+
+def versions() -> str:
+    """Python and the packages that decide a cell's timings, which each cell records."""
+    found = []
     for name in ("keras", "tensorflow", "tensorflow-cpu", "keras-tuner", "optuna", "mlflow"):
         try:
-            versions.append(f"{name} {metadata.version(name)}")
+            found.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:
             continue
-    return f"{cpu}; Python {platform.python_version()}; " + ", ".join(versions)
+    return f"Python {platform.python_version()}; " + ", ".join(found)
+
+
+def machines(every: list[Cell]) -> str:
+    """The machines and versions the cells ran on, as they recorded them: a report describes
+    its cells, not the machine that writes it."""
+    seen = list(dict.fromkeys(f"{c['machine']}; {c['versions']}" for c in every if "machine" in c))
+    unknown = sum(1 for c in every if "machine" not in c)
+    if unknown:
+        seen.append(f"not recorded for {unknown} of {len(every)} cells")
+    return " | ".join(seen) or "no cells"
 
 
 def command(every: list[Cell]) -> str:
@@ -413,7 +428,7 @@ def write_report(every: list[Cell], folder: Path, results: Path) -> str:
         "# tune against KerasTuner and a hand-written Optuna loop",
         "",
         f"Measured with `{command(every)}`, cells in `bench/compare/results.jsonl`. "
-        f"Machine: {machine()}.",
+        f"Machine: {machines(every)}.",
         "",
         PREAMBLE,
         "",
