@@ -5,8 +5,10 @@ costs dominate. Each round trains the textbook model (what every default study t
 and three models drawn from the dense space, through the trial's own `train_model` (per-epoch
 eager validation with the study's metric), one way after another, interleaved:
 
-- `today`: as a trial trains now;
-- `spe=4`, `spe=16`: Keras runs that many training steps per call of its traced step;
+- `today`: as a trial trains now (since this measure, objectives/_train.py's
+  STEPS_PER_EXECUTION steps per call where the step is traced);
+- `spe=1` (before), `spe=4`, `spe=16` (and any `spe=N` given to --ways): Keras runs that many
+  training steps per call of its traced step;
 - `batch x2`: the drawn batch size doubled (fewer, larger steps: a different model);
 - `validation`: the seconds spent in the per-epoch validation itself, out of `today`'s fit,
   the most that validating every other epoch could save.
@@ -16,6 +18,7 @@ validation score. iris is not among bench/compare.py's datasets: a default chang
 others must hold there too.
 
     .venv/bin/python bench/fit_knobs.py [--rounds 3] [--datasets digits breast_cancer iris]
+        [--ways today spe=16 spe=64]
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from typing import Any
 
 from _common import load_tune, median, report, textbook_params
 
-WAYS = ("today", "spe=4", "spe=16", "batch x2")
+WAYS = ("today", "spe=1", "spe=4", "spe=16", "batch x2")
 DATASETS = ("digits", "breast_cancer", "iris")
 DRAWN = 3  # models drawn from the space per round, besides the textbook one
 
@@ -51,15 +54,14 @@ def fit_once(
     data: Any, metric: Any, params: dict[str, Any], way: str, seed: int
 ) -> tuple[float, float, float]:
     """(seconds of the fit, seconds of its validation, final validation score)."""
-    from objectives import build_model, fresh_session, train_model
+    from objectives import _train, build_model, fresh_session, train_model
     from objectives._validation import EpochValidation
 
     fresh_session(seed)
     if way == "batch x2":
         params = {**params, "batch_size": 2 * params["batch_size"]}
     model = build_model(params, data.problem, metric)
-    if way.startswith("spe="):
-        model.steps_per_execution = int(way.removeprefix("spe="))
+    steps = int(way.removeprefix("spe=")) if way.startswith("spe=") else _train.STEPS_PER_EXECUTION
     spent = [0.0]
     original = EpochValidation.on_epoch_end
 
@@ -69,12 +71,14 @@ def fit_once(
         spent[0] += time.perf_counter() - started
 
     EpochValidation.on_epoch_end = timed  # type: ignore[method-assign]
+    default, _train.STEPS_PER_EXECUTION = _train.STEPS_PER_EXECUTION, steps
     try:
         started = time.perf_counter()
         history = train_model(model, data.splits, params, metric=metric, task=data.problem.task)
         fit = time.perf_counter() - started
     finally:
         EpochValidation.on_epoch_end = original  # type: ignore[method-assign]
+        _train.STEPS_PER_EXECUTION = default
     del model
     gc.collect()
     return fit, spent[0], history.history[f"val_{metric.name}"][-1]
@@ -84,7 +88,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
+    parser.add_argument("--ways", nargs="+", default=list(WAYS), help="today comes first")
     args = parser.parse_args()
+    ways = ["today", *(w for w in args.ways if w != "today")]
     load_tune()
     from objectives import get_metric, prepare
 
@@ -97,7 +103,7 @@ def main() -> None:
         validation: list[float] = []
         for seed in range(-1, args.rounds):  # round -1 warms the kernel caches, unrecorded
             for index, params in enumerate(chosen):
-                for way in WAYS:
+                for way in ways:
                     fit, checked, score = fit_once(data, metric, params, way, seed)
                     if seed >= 0:
                         fits[f"{way}/{index}"].append(fit)
@@ -105,7 +111,7 @@ def main() -> None:
                         if way == "today":
                             validation.append(checked / fit)
         rows: list[tuple[str, Any]] = []
-        for way in WAYS:
+        for way in ways:
             ratios = [
                 median(fits[f"{way}/{i}"]) / median(fits[f"today/{i}"]) for i in range(len(chosen))
             ]

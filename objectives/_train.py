@@ -21,6 +21,11 @@ if TYPE_CHECKING:  # TensorFlow loads only where it trains: 5-7 s of start-up ot
 
 PREDICT_BATCH = 4096
 EAGER_MAX_STEPS = 20
+# Training steps per call of the traced train step, on TensorFlow. Small data makes each step
+# short, so the per-call cost (Python, callbacks, the function call) weighs as much as the
+# step; batching 16 calls into one trains the same model, batch for batch, in about 0.6-0.7
+# of the time (bench/fit_knobs.py). PyTorch allows only 1; on JAX it is unmeasured.
+STEPS_PER_EXECUTION = 16
 # Up to this many training rows a trial trains from training_batches; above it, from the
 # arrays through Keras's adapter, which shuffles indices in one vectorised op where the
 # dataset shuffles row by row in a buffer holding a copy of the split. bench/train_input.py
@@ -93,6 +98,7 @@ def train_model(
         # Tracing the train step costs a few hundred ms a model; up to EAGER_MAX_STEPS
         # steps, running eagerly is faster (bench/train_input.py).
         model.run_eagerly = steps <= EAGER_MAX_STEPS
+        model.steps_per_execution = steps_per_execution(model.run_eagerly)
         fitted = model.fit(
             **_training_inputs(splits, params["batch_size"]),
             validation_data=None
@@ -111,6 +117,12 @@ def train_model(
     if best is not None and best.best_weights is not None:
         kept = best.best_epoch
     return Trained(history, max(kept, 0))
+
+
+def steps_per_execution(eager: bool) -> int:
+    """How many steps each call of the train step runs: STEPS_PER_EXECUTION where it is
+    traced on TensorFlow, else one."""
+    return STEPS_PER_EXECUTION if uses_tensorflow() and not eager else 1
 
 
 def keep_best(metric: Metric, epochs: int) -> keras.callbacks.EarlyStopping:

@@ -110,9 +110,50 @@ def test_the_same_seed_trains_the_same_model(
     assert losses(4) != first
 
 
-def test_a_diverging_loss_fails_the_trial_quietly(
-    seed: int, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("dataset_max_rows", [10_000, 0], ids=["dataset", "arrays"])
+def test_several_steps_per_execution_train_the_same_model(
+    dataset_max_rows: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(train_module, "EAGER_MAX_STEPS", 0)
+    monkeypatch.setattr(train_module, "DATASET_MAX_ROWS", dataset_max_rows)
+    # 13 batches an epoch: with 4 steps per execution the last execution runs one step.
+    splits = binary_splits(400)
+    params = dense_params(epochs=3, dropout=0.2)
+
+    def trained(steps: int) -> tuple[list[float], list[np.ndarray]]:
+        monkeypatch.setattr(train_module, "STEPS_PER_EXECUTION", steps)
+        fresh_session(3)
+        model = build_model(params, Problem("binary", 3, 1))
+        history = train_model(model, splits, params).history
+        assert model.steps_per_execution == steps
+        return history["loss"], model.get_weights()
+
+    one_loss, one_weights = trained(1)
+    several_loss, several_weights = trained(4)
+    np.testing.assert_allclose(several_loss, one_loss, rtol=1e-5)
+    for several, one in zip(several_weights, one_weights, strict=True):
+        np.testing.assert_allclose(several, one, rtol=1e-5, atol=1e-6)
+
+
+def test_one_step_per_execution_where_eager_or_off_tensorflow(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert train_module.steps_per_execution(eager=False) == train_module.STEPS_PER_EXECUTION > 1
+    assert train_module.steps_per_execution(eager=True) == 1
+    # PyTorch refuses more than one; JAX is unmeasured.
+    monkeypatch.setattr(train_module, "uses_tensorflow", lambda: False)
+    assert train_module.steps_per_execution(eager=False) == 1
+
+
+@pytest.mark.parametrize("eager_max_steps", [10_000, 0], ids=["eager", "traced"])
+def test_a_diverging_loss_fails_the_trial_quietly(
+    seed: int,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    eager_max_steps: int,
+) -> None:
+    # Traced, the loss is seen once per execution of several steps: still caught.
+    monkeypatch.setattr(train_module, "EAGER_MAX_STEPS", eager_max_steps)
     rng = np.random.default_rng(1)
     x = rng.normal(size=(32, 3)).astype("float32") * 1e3
     y = rng.normal(size=(32, 1)).astype("float32") * 1e6
