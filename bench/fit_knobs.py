@@ -8,7 +8,8 @@ eager validation with the study's metric), one way after another, interleaved:
 - `today`: as a trial trains now (since this measure, objectives/_train.py's
   STEPS_PER_EXECUTION steps per call where the step is traced);
 - `spe=1` (before), `spe=4`, `spe=16` (and any `spe=N` given to --ways): Keras runs that many
-  training steps per call of its traced step;
+  training steps per call of its traced step, on any backend (`KERAS_BACKEND=jax` measures
+  JAX's);
 - `batch x2`: the drawn batch size doubled (fewer, larger steps: a different model);
 - `validation`: the seconds spent in the per-epoch validation itself, out of `today`'s fit,
   the most that validating every other epoch could save.
@@ -61,7 +62,10 @@ def fit_once(
     if way == "batch x2":
         params = {**params, "batch_size": 2 * params["batch_size"]}
     model = build_model(params, data.problem, metric)
-    steps = int(way.removeprefix("spe=")) if way.startswith("spe=") else _train.STEPS_PER_EXECUTION
+    policy = _train.steps_per_execution
+    if way.startswith("spe="):  # on any backend, where the step is traced
+        steps = int(way.removeprefix("spe="))
+        policy = lambda eager: 1 if eager else steps  # noqa: E731
     spent = [0.0]
     original = EpochValidation.on_epoch_end
 
@@ -71,14 +75,14 @@ def fit_once(
         spent[0] += time.perf_counter() - started
 
     EpochValidation.on_epoch_end = timed  # type: ignore[method-assign]
-    default, _train.STEPS_PER_EXECUTION = _train.STEPS_PER_EXECUTION, steps
+    default, _train.steps_per_execution = _train.steps_per_execution, policy
     try:
         started = time.perf_counter()
         history = train_model(model, data.splits, params, metric=metric, task=data.problem.task)
         fit = time.perf_counter() - started
     finally:
         EpochValidation.on_epoch_end = original  # type: ignore[method-assign]
-        _train.STEPS_PER_EXECUTION = default
+        _train.steps_per_execution = default
     del model
     gc.collect()
     return fit, spent[0], history.history[f"val_{metric.name}"][-1]

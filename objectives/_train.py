@@ -24,7 +24,8 @@ EAGER_MAX_STEPS = 20
 # Training steps per call of the traced train step, on TensorFlow. Small data makes each step
 # short, so the per-call cost (Python, callbacks, the function call) weighs as much as the
 # step; batching 16 calls into one trains the same model, batch for batch, in about 0.6-0.7
-# of the time (bench/fit_knobs.py). PyTorch allows only 1; on JAX it is unmeasured.
+# of the time (bench/fit_knobs.py). PyTorch allows only 1; on JAX, 16 gained less (0.85-0.92x
+# on digits, nothing on breast_cancer), so it keeps 1 there too.
 STEPS_PER_EXECUTION = 16
 # Up to this many training rows a trial trains from training_batches; above it, from the
 # arrays through Keras's adapter, which shuffles indices in one vectorised op where the
