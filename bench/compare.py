@@ -239,15 +239,22 @@ def _run(datasets: list[str], seeds: list[int], budget: float) -> None:
 
 
 def _commit() -> str | None:
-    """tune's commit, marked dirty with uncommitted changes (None outside a git checkout)."""
+    """tune's commit, with "+changes" when its code differs from it (None outside a git
+    checkout); the results this run writes are not code."""
     try:
-        described = subprocess.run(
-            ["git", "describe", "--always", "--dirty", "--abbrev=7"],
-            cwd=HERE.parent, capture_output=True, text=True, check=True,
-        )  # fmt: skip
+        head = _git("rev-parse", "--short", "HEAD")
+        changed = _git("status", "--porcelain", "--untracked-files=no", "--", ".",
+                       ":(exclude)bench/compare", ":(exclude)bench/RESULTS.md")  # fmt: skip
     except (OSError, subprocess.CalledProcessError):
         return None
-    return described.stdout.strip() or None
+    return f"{head}+changes" if changed else head
+
+
+def _git(*args: str) -> str:
+    done = subprocess.run(
+        ["git", *args], cwd=HERE.parent, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
 
 
 def _rows(split: Split) -> int:
