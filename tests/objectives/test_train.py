@@ -140,7 +140,7 @@ def test_one_step_per_execution_where_eager_or_off_tensorflow(
 ) -> None:
     assert train_module.steps_per_execution(eager=False) == train_module.STEPS_PER_EXECUTION > 1
     assert train_module.steps_per_execution(eager=True) == 1
-    # PyTorch refuses more than one; JAX is unmeasured.
+    # PyTorch refuses more than one; JAX gained too little (bench/README.md, Steps per call).
     monkeypatch.setattr(train_module, "uses_tensorflow", lambda: False)
     assert train_module.steps_per_execution(eager=False) == 1
 
