@@ -41,11 +41,13 @@ def fit_ms(
     import gc
 
     from objectives import build_model, fresh_session, training_batches
+    from objectives._train import steps_per_execution
 
     problem, x, y = train
     fresh_session(seed)
     model = build_model(params, problem)
     model.run_eagerly = way.endswith("eager")
+    model.steps_per_execution = steps_per_execution(model.run_eagerly)  # as trials train
     started = time.perf_counter()
     if way.startswith("arrays"):
         model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)
