@@ -48,7 +48,8 @@ bench: install
 ## the full command is in bench/RESULTS.md. It installs the bench extra (KerasTuner) first.
 bench-compare: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
-	$(BIN)/python bench/compare.py --seeds 0 --budget 60 --datasets digits hard_classes outliers
+	$(BIN)/python bench/compare.py --seeds 0 --budget 60 --datasets digits hard_classes outliers \
+		--report-to bench/compare/quick/RESULTS.md
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -20,6 +20,11 @@ this one's, in a run or in the report (timings from different machines do not co
     python bench/compare.py                                    # 6 datasets, 3 seeds, 120 s
     python bench/compare.py --seeds 0 --budget 60 --datasets digits wine hard_classes
     python bench/compare.py --report                           # RESULTS.md and PNGs only
+    python bench/compare.py --seeds 0 --contenders tune kt-random kt-hyperband kt-bayesian \
+        --report-to bench/compare/amd/RESULTS.md               # a side run, its own report
+
+By default the report shows the budget and the machine with the most cells, so that a quick
+or side run does not replace the full one's report; a run reports its own machine's cells.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from contenders.datasets import DATASETS, Split, write_split  # noqa: E402
-from contenders.summary import cpu, versions, write_report  # noqa: E402
+from contenders.summary import MAIN_REPORT, cpu, versions, write_report  # noqa: E402
 
 OUT = HERE / "compare"
 RESULTS = OUT / "results.jsonl"
@@ -177,12 +182,18 @@ def recorded() -> list[dict[str, Any]]:
 
 
 def pending(
-    cells: list[dict[str, Any]], datasets: list[str], seeds: list[int], budget: float, machine: str
+    cells: list[dict[str, Any]],
+    datasets: list[str],
+    seeds: list[int],
+    budget: float,
+    machine: str,
+    contenders: list[str] | None = None,
 ) -> list[tuple[str, int, str]]:
     """The (dataset, seed, contender) cells not yet recorded at this budget on `machine`, in
-    run order."""
+    run order (every contender unless `contenders` names some)."""
     done = {(c["dataset"], c["seed"], c["contender"]) for c in on(cells, budget, machine)}
-    wanted = [(d, s, c) for s in seeds for d in datasets for c in CONTENDERS]
+    chosen = [c for c in CONTENDERS if contenders is None or c in contenders]
+    wanted = [(d, s, c) for s in seeds for d in datasets for c in chosen]
     return [cell for cell in wanted if cell not in done]
 
 
@@ -198,35 +209,69 @@ def main() -> int:
     parser.add_argument("--budget", type=float, help="seconds per contender (default 120)")
     parser.add_argument("--seeds", type=int, nargs="*", default=list(SEEDS))
     parser.add_argument("--datasets", nargs="*", default=list(DATASETS), choices=DATASETS)
+    parser.add_argument("--contenders", nargs="*", default=list(CONTENDERS), choices=CONTENDERS)
     parser.add_argument("--report", action="store_true", help="only write the report")
+    parser.add_argument(
+        "--machine", help="--report: the cells of the machine whose name contains this"
+    )
+    parser.add_argument(
+        "--report-to", type=Path, default=MAIN_REPORT, help="the report's path (PNGs beside it)"
+    )
     args = parser.parse_args()
     if not args.report and any(importlib.util.find_spec(m) is None for m in BENCH_EXTRA):
         print(INSTALL, file=sys.stderr)
         return 1
+    machine: str | None = None
     if not args.report:
-        _run(args.datasets, args.seeds, args.budget or DEFAULT_BUDGET)
-    cells = reported(recorded(), args.budget, None if args.report else cpu())
-    print(write_report(cells, OUT, HERE / "RESULTS.md"))
+        machine = cpu()  # a run reports its own cells
+        _run(args.datasets, args.seeds, args.budget or DEFAULT_BUDGET, machine, args.contenders)
+    cells = recorded()
+    if args.report and args.machine:
+        machine = _machine_named(cells, args.machine)
+    report = args.report_to.resolve()
+    pngs = OUT if report == MAIN_REPORT else report.with_suffix("")
+    print(write_report(reported(cells, args.budget, machine), pngs, report, report == MAIN_REPORT))
     return 0
+
+
+def _machine_named(cells: list[dict[str, Any]], part: str) -> str:
+    names = list(dict.fromkeys(str(c["machine"]) for c in cells if "machine" in c))
+    found = [name for name in names if part.lower() in name.lower()]
+    if len(found) != 1:
+        sys.exit(f"--machine {part!r} names {len(found)} of the machines recorded: {names}")
+    return found[0]
 
 
 def reported(
     cells: list[dict[str, Any]], budget: float | None, machine: str | None
 ) -> list[dict[str, Any]]:
-    """The cells a report shows: one budget (the one asked for, else the one recorded last)
-    on one machine (the one given, else the one that recorded last at that budget)."""
-    budget = budget or next((c["budget_s"] for c in reversed(cells)), DEFAULT_BUDGET)
+    """The cells a report shows: one budget on one machine, those given, else those with the
+    most cells (the one recorded last among equals), so that a quick or side run does not
+    take the full run's report over."""
+    if budget is None:
+        budget = _most([c["budget_s"] for c in cells if machine in (None, c.get("machine"))])
     at_budget = [c for c in cells if c["budget_s"] == budget]
     if machine is None:
-        machine = next((c.get("machine") for c in reversed(at_budget)), None)
-    return on(at_budget, budget, machine)
+        machine = _most([c.get("machine") for c in at_budget])
+    return on(at_budget, budget or DEFAULT_BUDGET, machine)
 
 
-def _run(datasets: list[str], seeds: list[int], budget: float) -> None:
+def _most(values: list[Any]) -> Any:
+    """The most frequent value, the latest among equals; None for no values."""
+    counts: dict[Any, int] = {}
+    for value in reversed(values):  # dicts keep order: among equals, max takes the latest
+        counts[value] = counts.get(value, 0) + 1
+    return max(counts, key=lambda value: counts[value]) if counts else None
+
+
+def _run(
+    datasets: list[str], seeds: list[int], budget: float, machine: str, contenders: list[str]
+) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    where = {"machine": cpu(), "versions": versions(), "commit": _commit()}
+    where = {"machine": machine, "versions": versions(), "commit": _commit()}
+    left = pending(recorded(), datasets, seeds, budget, machine, contenders)
     with tempfile.TemporaryDirectory(prefix="tune-compare-") as root:
-        for dataset, seed, contender in pending(recorded(), datasets, seeds, budget, cpu()):
+        for dataset, seed, contender in left:
             split = write_split(dataset, seed, Path(root))
             work = Path(root) / f"{dataset}-{seed}-{contender}"
             work.mkdir()

@@ -83,11 +83,42 @@ def test_a_report_shows_one_budget_on_one_machine() -> None:
     elsewhere = [cell("tune", [[9.0, 0.5]], machine="AMD EPYC, 2 cores")]
     older = [cell("tune", [[9.0, 0.6]], budget_s=120.0)]
     cells = [*CELLS, *older, *elsewhere]
-    # By default the budget and the machine that recorded last.
-    assert compare.reported(cells, None, None) == elsewhere
-    assert compare.reported(cells, 60.0, MACHINE) == CELLS
+    # By default the budget and the machine with the most cells: a quick run at another
+    # budget or a side run elsewhere does not take the report over.
+    assert compare.reported(cells, None, None) == CELLS
+    assert compare.reported(cells, 60.0, "AMD EPYC, 2 cores") == elsewhere
+    assert compare.reported(cells, None, "AMD EPYC, 2 cores") == elsewhere
     assert compare.reported(cells, 120.0, None) == older
     assert compare.reported(cells, 30.0, None) == []
+    assert compare.reported([], None, None) == []
+    # Among as many cells, the ones recorded last.
+    assert compare.reported([*CELLS[:1], *elsewhere], None, None) == elsewhere
+    assert compare.reported([*CELLS[:1], *older], None, None) == older
+
+
+def test_a_run_can_name_its_contenders() -> None:
+    left = compare.pending([], ["wine"], [0, 1], 60.0, MACHINE, ["kt-random", "tune"])
+    assert left == [
+        ("wine", 0, "tune"), ("wine", 0, "kt-random"), ("wine", 1, "tune"), ("wine", 1, "kt-random")
+    ]  # fmt: skip
+
+
+def test_machine_is_chosen_by_part_of_its_name() -> None:
+    cells = [*CELLS, cell("tune", [[9.0, 0.5]], machine="AMD EPYC, 2 cores")]
+    assert compare._machine_named(cells, "epyc") == "AMD EPYC, 2 cores"
+    with pytest.raises(SystemExit, match="names 2 of the machines"):
+        compare._machine_named(cells, "2 cores")
+
+
+def test_a_side_report_links_its_pngs_and_the_main_report(tmp_path: Path) -> None:
+    report = tmp_path / "side" / "RESULTS.md"
+    report.parent.mkdir()
+    text = summary.write_report(CELLS, report.with_suffix(""), report, main=False)
+    assert "![wine](RESULTS/wine.png)" in text
+    assert (report.parent / "RESULTS" / "wine.png").is_file()
+    assert "Why the holdout target is missed" not in text
+    link = text.rsplit("(", 1)[1].rstrip(").")
+    assert (report.parent / link).resolve() == summary.MAIN_REPORT
 
 
 def test_the_report_names_the_machines_its_cells_recorded() -> None:

@@ -7,6 +7,7 @@ arithmetic (targets, time to target, spreads) is tested without running anything
 from __future__ import annotations
 
 import math
+import os
 import platform
 import statistics
 from dataclasses import dataclass
@@ -411,6 +412,19 @@ OTHER_TARGETS = (
 )
 
 
+MAIN_REPORT = Path(__file__).resolve().parents[1] / "RESULTS.md"
+
+
+def side_note(results: Path) -> str:
+    """What a side report says in place of the main report's other targets."""
+    link = Path(os.path.relpath(MAIN_REPORT, results.parent)).as_posix()
+    return (
+        "## The other targets\n\n"
+        "A side run: the main report, with the targets that compare.py does not measure and "
+        f"the history of its cells, is [bench/RESULTS.md]({link})."
+    )
+
+
 def _opt_in(every: list[Cell], datasets: list[str]) -> list[str]:
     """The scorecard of tune-best, an option rather than the defaults, where it has run."""
     if not any(c["contender"] == "tune-best" for c in every):
@@ -423,8 +437,10 @@ def _opt_in(every: list[Cell], datasets: list[str]) -> list[str]:
     ]
 
 
-def write_report(every: list[Cell], folder: Path, results: Path) -> str:
-    """Write the tables and the PNGs; returns the markdown."""
+def write_report(every: list[Cell], folder: Path, results: Path, main: bool = True) -> str:
+    """Write the tables to `results` and the PNGs to `folder`; returns the markdown. Only the
+    main report (bench/RESULTS.md) tells the other targets and the history of its cells; a
+    side report points there."""
     datasets = list(dict.fromkeys(c["dataset"] for c in every))
     lines = [
         "# tune against KerasTuner and a hand-written Optuna loop",
@@ -452,7 +468,8 @@ def write_report(every: list[Cell], folder: Path, results: Path) -> str:
     for dataset in datasets:
         lines += table(every, dataset)
         plot(every, dataset, folder / f"{dataset}.png")
-        lines += ["", f"![{dataset}](compare/{dataset}.png)", ""]
-    text = "\n".join([*lines, OTHER_TARGETS])
+        link = os.path.relpath(folder / f"{dataset}.png", results.parent)
+        lines += ["", f"![{dataset}]({Path(link).as_posix()})", ""]
+    text = "\n".join([*lines, OTHER_TARGETS if main else side_note(results)])
     results.write_text(text + "\n")
     return text
