@@ -23,8 +23,9 @@ this one's, in a run or in the report (timings from different machines do not co
     python bench/compare.py --seeds 0 --contenders tune kt-random kt-hyperband kt-bayesian \
         --report-to bench/compare/amd/RESULTS.md               # a side run, its own report
 
-By default the report shows the budget and the machine with the most cells, so that a quick
-or side run does not replace the full one's report; a run reports its own machine's cells.
+bench/RESULTS.md shows the budget and the machine with the most cells (or those of --budget
+and --machine), so that a quick or side run does not replace the full run's report; a side
+report (--report-to) written after a run shows this machine's cells.
 """
 
 from __future__ import annotations
@@ -212,7 +213,7 @@ def main() -> int:
     parser.add_argument("--contenders", nargs="*", default=list(CONTENDERS), choices=CONTENDERS)
     parser.add_argument("--report", action="store_true", help="only write the report")
     parser.add_argument(
-        "--machine", help="--report: the cells of the machine whose name contains this"
+        "--machine", help="report the cells of the machine whose name contains this"
     )
     parser.add_argument(
         "--report-to", type=Path, default=MAIN_REPORT, help="the report's path (PNGs beside it)"
@@ -221,14 +222,16 @@ def main() -> int:
     if not args.report and any(importlib.util.find_spec(m) is None for m in BENCH_EXTRA):
         print(INSTALL, file=sys.stderr)
         return 1
+    report = args.report_to.resolve()
     machine: str | None = None
     if not args.report:
-        machine = cpu()  # a run reports its own cells
-        _run(args.datasets, args.seeds, args.budget or DEFAULT_BUDGET, machine, args.contenders)
+        here = cpu()
+        _run(args.datasets, args.seeds, args.budget or DEFAULT_BUDGET, here, args.contenders)
+        if report != MAIN_REPORT:
+            machine = here  # a side run reports its own cells
     cells = recorded()
-    if args.report and args.machine:
+    if args.machine:
         machine = _machine_named(cells, args.machine)
-    report = args.report_to.resolve()
     pngs = OUT if report == MAIN_REPORT else report.with_suffix("")
     print(write_report(reported(cells, args.budget, machine), pngs, report, report == MAIN_REPORT))
     return 0
