@@ -97,14 +97,26 @@ def worktree(stack: ExitStack, rev: str) -> Path:
     return folder
 
 
-def textbook_params(problem: Any) -> dict[str, Any]:
+def textbook_params(problem: Any, family_name: str = "dense") -> dict[str, Any]:
     """The textbook model's parameters (what every default study tries first) for a problem."""
     from optuna.trial import FixedTrial
 
     from spaces import SPACES, SpaceConfig
 
-    family, config = SPACES["dense"], SpaceConfig()
+    family, config = SPACES[family_name], SpaceConfig()
     return family.suggest(FixedTrial(family.baseline(problem, config)), problem, config)
+
+
+def configurations(problem: Any, count: int, family_name: str = "dense") -> list[dict[str, Any]]:
+    """The family's textbook parameters, then `count` drawn from its space (seed 0)."""
+    from spaces import SPACES, SpaceConfig
+
+    family, config = SPACES[family_name], SpaceConfig()
+    chosen = [textbook_params(problem, family_name)]
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    for _ in range(count):
+        chosen.append(family.suggest(study.ask(), problem, config))
+    return chosen
 
 
 def median(values: list[float]) -> float:

@@ -30,25 +30,11 @@ import time
 from collections import defaultdict
 from typing import Any
 
-from _common import load_tune, median, report, textbook_params
+from _common import configurations, load_tune, median, report
 
 WAYS = ("today", "spe=1", "spe=4", "spe=16", "batch x2")
 DATASETS = ("digits", "breast_cancer", "iris")
 DRAWN = 3  # models drawn from the space per round, besides the textbook one
-
-
-def configurations(data: Any, count: int) -> list[dict[str, Any]]:
-    """The textbook model's parameters, then `count` drawn from the dense space (seed 0)."""
-    import optuna
-
-    from spaces import SPACES, SpaceConfig
-
-    family, config = SPACES["dense"], SpaceConfig()
-    chosen = [textbook_params(data.problem)]
-    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
-    for _ in range(count):
-        chosen.append(family.suggest(study.ask(), data.problem, config))
-    return chosen
 
 
 def fit_once(
@@ -101,7 +87,7 @@ def main() -> None:
     for name in args.datasets:
         data = prepare(name)
         metric = get_metric(None, data.problem.task)  # the study's default
-        chosen = configurations(data, DRAWN)
+        chosen = configurations(data.problem, DRAWN)
         fits: defaultdict[str, list[float]] = defaultdict(list)
         scores: defaultdict[str, list[float]] = defaultdict(list)
         validation: list[float] = []

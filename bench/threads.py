@@ -28,7 +28,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from _common import median, report
+from _common import configurations, median, report
 
 DATASETS = ("breast_cancer", "digits", "iris", "wide", "digits-cnn")
 DRAWN = 3  # models drawn from the space, besides the textbook one
@@ -51,21 +51,6 @@ def source(name: str, folder: Path) -> tuple[str, str, str]:
     return name, "rows", "dense"
 
 
-def configurations(problem: Any, family_name: str, count: int) -> list[dict[str, Any]]:
-    """The family's textbook parameters, then `count` drawn from its space (seed 0)."""
-    import optuna
-    from optuna.trial import FixedTrial
-
-    from spaces import SPACES, SpaceConfig
-
-    family, config = SPACES[family_name], SpaceConfig()
-    chosen = [family.suggest(FixedTrial(family.baseline(problem, config)), problem, config)]
-    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
-    for _ in range(count):
-        chosen.append(family.suggest(study.ask(), problem, config))
-    return chosen
-
-
 def child(name: str, threads: int, rounds: int, folder: Path) -> None:
     """Train every configuration `rounds` times (after a warm-up) and print the timings."""
     from _common import load_tune
@@ -84,8 +69,9 @@ def child(name: str, threads: int, rounds: int, folder: Path) -> None:
     metric = get_metric(None, data.problem.task)
     fits: defaultdict[int, list[float]] = defaultdict(list)
     scores: list[float] = []
+    chosen = configurations(data.problem, DRAWN, family)
     for seed in range(-1, rounds):  # round -1 warms the kernel caches, unrecorded
-        for index, params in enumerate(configurations(data.problem, family, DRAWN)):
+        for index, params in enumerate(chosen):
             fresh_session(seed)
             model = build_model(params, data.problem, metric, family=builder)
             started = time.perf_counter()
