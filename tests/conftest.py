@@ -40,6 +40,17 @@ def _one_thread_per_test_process() -> None:
 _one_thread_per_test_process()
 
 
+def _ctrl_c_as_a_terminal_sends_it() -> None:
+    # Started as a background job (`make test &`), pytest inherits SIGINT ignored, and Python
+    # then installs no KeyboardInterrupt handler: the Ctrl-C tests would fail, and every
+    # `tune run` they start would ignore the signal too. A handled signal is reset on exec.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+_ctrl_c_as_a_terminal_sends_it()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the tests that start processes first.
 

@@ -25,6 +25,7 @@ SLOW_SPACE = """
 [study]
 data = "iris"
 pruner = "none"
+refit = false  # a refit of these 40 epochs, three times, would add seconds to every run
 
 [space]
 n_layers = [1, 1]

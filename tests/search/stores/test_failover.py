@@ -31,7 +31,8 @@ from tests.conftest import Deployment
 # The victim creates the study with this file; the survivor joins it by name and takes the
 # heartbeat settings from the [study] table alone (they are per run, not the study's).
 EPOCHS = 8
-BEAT = "heartbeat_interval = 1\ngrace_period = 3\n"
+# No refit at the end: what is tested is over once the survivor has ended its trials.
+BEAT = "heartbeat_interval = 1\ngrace_period = 3\nrefit = false\n"
 STUDY = f"""
 [study]
 data = "iris"
@@ -86,8 +87,9 @@ def test_a_machine_killed_mid_study_is_failed_over_by_the_survivor(
     client = MlflowClient(tracking_uri=deployed.tracking_uri)
     (tmp_path / "study.toml").write_text(STUDY)
     (tmp_path / "beat.toml").write_text(f"[study]\n{BEAT}")
-    # B, the victim, starts the study. (One worker: a second would double B's start-up here;
-    # how a parent run of several workers is closed is tested below.)
+    # B, the victim, starts the study, with deploy/worker.sh's one worker per core. (With
+    # `--workers 1` on both machines, one try in four left B's killed trial RUNNING: A had
+    # spent its quota before the grace period ran out.)
     victim = deployed.start("machine-b", tmp_path / "b", "--config", str(tmp_path / "study.toml"),
                             "--study", "failover", "--trials", "100", "--quiet", "--no-report",
                             host=True)  # fmt: skip

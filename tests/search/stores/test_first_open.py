@@ -22,8 +22,8 @@ TRIALS = 2
 def _start_together(work: Path, config: Path, storage: str, tracking: str) -> list[str]:
     """RUNS `tune run` processes started at once; returns what each printed on failure."""
     args = [sys.executable, "-m", "search", "run", "--config", str(config), "--trials",
-            str(TRIALS), "--quiet", "--no-report", "--storage", storage, "--tracking-uri",
-            tracking]  # fmt: skip
+            str(TRIALS), "--quiet", "--no-report", "--no-refit", "--storage", storage,
+            "--tracking-uri", tracking]  # fmt: skip
     processes = [
         subprocess.Popen(args, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         for _ in range(RUNS)

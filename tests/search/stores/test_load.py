@@ -23,6 +23,7 @@ STUDY = """
 data = "iris"
 pruner = "none"
 cv = 1
+refit = false  # the load is the trials'; a refit is one process's work at its end
 
 [space]
 n_layers = [1, 1]
