@@ -1,4 +1,4 @@
-"""`tune run` side by side with KerasTuner and a hand-written Optuna loop, on a holdout.
+r"""`tune run` side by side with KerasTuner and a hand-written Optuna loop, on a holdout.
 
 Every contender runs as its own process, one after another, with the same wall budget per
 dataset (each stops starting trials once it is spent, as `tune run --timeout` does):
