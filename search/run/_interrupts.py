@@ -3,9 +3,15 @@
 TensorFlow's pybind11 layer can replace a KeyboardInterrupt raised inside one of its calls
 with a RuntimeError ("error_already_set: MISMATCH ... REPLACED BY KeyboardInterrupt"); the
 trial then failed like any other and the study went on. While trials run, SIGINT is also
-remembered here, so the objective can tell a Ctrl-C from the error it became. A Ctrl-C that
-lands in a garbage-collector callback (JAX installs one) is only "ignored" by Python, with a
-traceback on stderr; remembered, it stops the study all the same, so that print is dropped.
+remembered here, so the objective can tell a Ctrl-C from the error it became.
+
+Some Ctrl-Cs never reach tune's code, only stderr. One that lands in a garbage-collector
+callback (JAX installs one) is "ignored" by Python and printed through `sys.unraisablehook`.
+One that lands in Python code that C++ called back is printed by that C++ through
+`sys.excepthook` and dropped: TensorFlow's `_tf_core_flatten` printed a lone traceback of
+"SystemError: <built-in function __import__> returned a result with an exception set" as a
+`--workers 2` run stopped. Remembered, each stops the study all the same, so those prints are
+dropped too.
 """
 
 from __future__ import annotations
@@ -17,6 +23,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import Any
+
+# What libraries turn a KeyboardInterrupt raised inside their calls into (see above).
+CTRL_C_DISGUISES = (RuntimeError, SystemError)
 
 _pressed = threading.Event()
 _deferred = threading.Event()
@@ -64,19 +73,41 @@ def remembering_ctrl_c() -> Iterator[None]:
     _pressed.clear()
     _deferred.clear()
     signal.signal(signal.SIGINT, _remember)
-    previous_hook = sys.unraisablehook
-    sys.unraisablehook = _unless_ctrl_c(previous_hook)
+    previous_unraisable, previous_except = sys.unraisablehook, sys.excepthook
+    sys.unraisablehook = _unless_ctrl_c_unraisable(previous_unraisable)
+    sys.excepthook = _unless_ctrl_c_except(previous_except)
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        sys.unraisablehook = previous_hook
+        sys.unraisablehook, sys.excepthook = previous_unraisable, previous_except
 
 
-def _unless_ctrl_c(hook: Callable[[Any], object]) -> Callable[[Any], None]:
+def is_ctrl_c(error: BaseException | None) -> bool:
+    """Whether an error is a Ctrl-C, or what a library made of one pressed in this block."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        if _pressed.is_set() and isinstance(error, CTRL_C_DISGUISES):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _unless_ctrl_c_unraisable(hook: Callable[[Any], object]) -> Callable[[Any], None]:
     def quiet(unraisable: Any) -> None:
-        if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+        if not is_ctrl_c(unraisable.exc_value):
             hook(unraisable)
+
+    return quiet
+
+
+def _unless_ctrl_c_except(hook: Callable[..., object]) -> Callable[..., None]:
+    def quiet(kind: type[BaseException], error: BaseException, trace: Any) -> None:
+        if not is_ctrl_c(error):
+            hook(kind, error, trace)
 
     return quiet
 

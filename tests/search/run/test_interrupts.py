@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import sys
@@ -67,6 +68,34 @@ def test_a_ctrl_c_python_ignored_is_not_printed_and_other_errors_still_are(
     assert [type(e) for e in seen] == [ValueError]
     _RaisesWhenCollected(KeyboardInterrupt())  # outside the block the hook is Python's again
     assert [type(e) for e in seen] == [ValueError, KeyboardInterrupt]
+
+
+def _c_code_that_runs_python_and_prints_its_error(kind: str) -> None:
+    # As C++ that calls back into Python does when the callback raises: PyErr_Print, which
+    # hands the error to sys.excepthook and goes on.
+    ctypes.pythonapi.PyRun_SimpleString(f"raise {kind}('raised in a callback')".encode())
+
+
+def test_a_ctrl_c_that_c_code_printed_is_not_printed_and_other_errors_still_are(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    printed: list[type[BaseException]] = []
+    monkeypatch.setattr(sys, "excepthook", lambda kind, error, trace: printed.append(kind))
+    unraisable: list[BaseException] = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: unraisable.append(u.exc_value))
+    with remembering_ctrl_c():
+        _c_code_that_runs_python_and_prints_its_error("SystemError")  # before any Ctrl-C
+        with pytest.raises(RuntimeError):
+            _library_call_that_swallows_ctrl_c()
+        for kind in ("SystemError", "RuntimeError", "KeyboardInterrupt", "ValueError"):
+            _c_code_that_runs_python_and_prints_its_error(kind)
+        _RaisesWhenCollected(SystemError("returned a result with an exception set"))
+        _RaisesWhenCollected(ValueError("a real problem"))
+        assert ctrl_c_pressed()
+    assert printed == [SystemError, ValueError]
+    assert [type(e) for e in unraisable] == [ValueError]
+    _c_code_that_runs_python_and_prints_its_error("SystemError")  # Python's hook again
+    assert printed == [SystemError, ValueError, SystemError]
 
 
 def test_an_inner_block_keeps_what_the_outer_one_remembered() -> None:
