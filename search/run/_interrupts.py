@@ -7,11 +7,11 @@ remembered here, so the objective can tell a Ctrl-C from the error it became.
 
 Some Ctrl-Cs never reach tune's code, only stderr. One that lands in a garbage-collector
 callback (JAX installs one) is "ignored" by Python and printed through `sys.unraisablehook`.
-One that lands in Python code that C++ called back is printed by that C++ through
-`sys.excepthook` and dropped: TensorFlow's `_tf_core_flatten` printed a lone traceback of
-"SystemError: <built-in function __import__> returned a result with an exception set" as a
-`--workers 2` run stopped. Remembered, each stops the study all the same, so those prints are
-dropped too.
+One that lands in Python code that C++ called back can be printed by that C++ (PyErr_Print,
+through `sys.excepthook`) and dropped: as a `--workers 2` run stopped, stderr once got a lone
+traceback in TensorFlow's `_tf_core_flatten`, "SystemError: <built-in function __import__>
+returned a result with an exception set". Remembered, each stops the study all the same, so
+both hooks drop what a Ctrl-C caused.
 """
 
 from __future__ import annotations
